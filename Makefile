@@ -1,0 +1,59 @@
+# Two commands (see README):
+#   make        set everything up, then run the whole workflow: raw data -> rendered report
+#   make test   set everything up (Debian packages the tests need included), then run the tests
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+CORES ?= all
+SNAKEMAKE := $(BIN)/snakemake --cores $(CORES)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Debian packages used only by the tests: R's survey package (the oracle), headless Chromium
+# (the report is opened as a reader would) and pdftoppm (PDF pages to images).
+DEBIAN_TEST_PACKAGES := r-cran-survey chromium poppler-utils
+
+.PHONY: all run test test-fast verify reconstruct bench bench-full lock report-images system-deps clean-results
+
+all: run
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required, found " + sys.version)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+run: $(VENV)/.installed
+	$(SNAKEMAKE)
+
+test: $(VENV)/.installed system-deps
+	$(BIN)/python -m pytest
+
+# The quick part of the suite: everything except the tests that run the whole workflow.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow"
+
+verify: $(VENV)/.installed
+	$(BIN)/barometer verify results/manifest.csv
+
+# Regenerates the bundled (reconstructed) microdata; not part of the default target.
+reconstruct: $(VENV)/.installed
+	$(SNAKEMAKE) reconstruct
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/run_all.py
+
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile --quiet --all-extras --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.lock pyproject.toml
+	$(BIN)/python -m barometer.envfile requirements.lock envs/barometer.yaml
+
+system-deps:
+	@if ! command -v Rscript >/dev/null || ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null \
+	   || ! Rscript -e 'suppressMessages(library(survey))' >/dev/null 2>&1; then \
+	  echo "Installing Debian packages for the tests: $(DEBIAN_TEST_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEBIAN_TEST_PACKAGES); \
+	fi
+
+clean-results:
+	rm -rf results/2* results/cross_survey results/longitudinal results/report results/manifest.csv .snakemake/incomplete

@@ -1,0 +1,144 @@
+"""Benchmark (b): scaling of the bootstrap estimator with the sample size n and the replicates B.
+
+Synthetic stratified samples (bench/_synthetic.py: 36 strata, sampling fractions from ~1% to ~80%,
+50 indicators, 60% shares and 40% means, ~5% missing) for n in {1e3, 1e4, 1e5, 1e6} and
+B in {100, 1000}. Each configuration runs in its own child process: the child generates the data,
+then builds the design and runs estimate(..., bootstrap=spec) and estimate_table. Reported: the
+estimation time (design + estimate + estimate_table), the whole child's wall time, its peak RSS
+(which includes the n x 50 data matrix itself: 400 MB at n = 1e6).
+
+The replicate factors are an (n x block_size) matrix per block; block_size is chosen so that this
+matrix stays under --block-mb (default 64 MB): block_size = clip(block_mb / (8 n), 1, 250).
+Target: n = 1e6, B = 1000 under 120 s and under 4 GB peak.
+
+    .venv/bin/python bench/bench_scaling.py [--n 1e3,1e4,1e5,1e6] [--B 100,1000] [--block-mb 64]
+                                            [--block-sweep] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from _harness import GB, MB, emit, machine_line, run_child, table
+
+INDICATORS = 50
+TARGET = {"n": 1_000_000, "B": 1000, "seconds": 120.0, "gb": 4.0}
+
+
+def auto_block_size(n: int, block_mb: float) -> int:
+    return int(min(250, max(1, block_mb * MB // (8 * n))))
+
+
+def child(n: int, replicates: int, block_size: int, profile: bool) -> None:
+    import resource
+
+    from _synthetic import synthetic_sample
+
+    import barometer.intervals  # noqa: F401 - estimate_table imports these lazily; keep imports out of the timing
+    import barometer.reliability  # noqa: F401
+    from barometer.bootstrap import BootstrapSpec
+    from barometer.design import StratifiedDesign
+    from barometer.estimators import estimate, estimate_table
+
+    t0 = time.perf_counter()
+    sample = synthetic_sample(n, INDICATORS, seed=n)
+    t_data = time.perf_counter()
+    rss_data = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def work():
+        design = StratifiedDesign.from_sample(sample.unit_labels, sample.population)
+        t_design = time.perf_counter()
+        spec = BootstrapSpec(replicates=replicates, seed=12345, block_size=block_size)
+        est = estimate(design, sample.values, True, sample.kinds, bootstrap=spec)
+        t_est = time.perf_counter()
+        estimate_table(est)
+        return t_design, t_est
+
+    t_start = time.perf_counter()
+    if profile:
+        import cProfile
+        import io
+        import pstats
+
+        prof = cProfile.Profile()
+        t_design, t_est = prof.runcall(work)
+        buf = io.StringIO()
+        pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(10)
+        print(buf.getvalue(), file=sys.stderr)
+    else:
+        t_design, t_est = work()
+    t_end = time.perf_counter()
+    emit({"data_s": t_data - t0, "design_s": t_design - t_start, "estimate_s": t_est - t_design,
+          "table_s": t_end - t_est, "estimation_s": t_end - t_start, "data_rss": rss_data})
+
+
+def run(n: int, replicates: int, block_size: int, profile: bool = False):
+    args = [__file__, "--child", str(n), str(replicates), str(block_size)] + (["--profile"] if profile else [])
+    return run_child(args).check()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", default="1e3,1e4,1e5,1e6", help="comma-separated sample sizes")
+    parser.add_argument("--B", default="100,1000", help="comma-separated replicate counts")
+    parser.add_argument("--block-mb", type=float, default=64.0, help="memory bound of one block's factor matrix")
+    parser.add_argument("--block-sweep", action="store_true", help="also time n = 1e6, B = 1000 at several block sizes")
+    parser.add_argument("--profile", action="store_true", help="cProfile the largest configuration (top functions to stderr)")
+    parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child, profile=args.profile)
+        return 0
+
+    sizes = [int(float(x)) for x in args.n.split(",")]
+    reps = [int(float(x)) for x in args.B.split(",")]
+    print("== Benchmark (b): scaling with n and B (synthetic, 36 strata, 50 indicators, ~5% missing) ==")
+    print(f"machine: {machine_line()}")
+    rows, results = [], {}
+    for n in sizes:
+        for B in reps:
+            bs = auto_block_size(n, args.block_mb)
+            r = run(n, B, bs)
+            results[(n, B)] = (r, bs)
+            rows.append([f"{n:.0e}", B, bs, f"{r.result['estimation_s']:.2f}", f"{r.result['design_s']:.2f}",
+                         f"{r.result['estimate_s']:.2f}", f"{r.result['table_s']:.2f}",
+                         f"{r.result['data_s']:.2f}", f"{r.wall_s:.2f}", f"{r.max_rss_bytes / GB:.3f}",
+                         f"{r.result['data_rss'] / GB:.3f}"])
+            print(f"  n={n:.0e} B={B}: {r.result['estimation_s']:.2f} s, {r.max_rss_bytes / GB:.3f} GB", flush=True)
+    print(f"\nblock_size = clip({args.block_mb:g} MB / (8 n), 1, 250); times in seconds, memory in GB (peak RSS "
+          "of the whole child; 'data' = peak RSS right after generating the data)")
+    print(table(rows, ["n", "B", "block", "estimation s", "design s", "estimate() s", "table s", "data gen s", "child wall s",
+                       "peak GB", "data GB"]))
+
+    key = (TARGET["n"], TARGET["B"])
+    if key in results:
+        r, bs = results[key]
+        secs, gb = r.result["estimation_s"], r.max_rss_bytes / GB
+        limit_s, limit_gb = TARGET["seconds"], TARGET["gb"]
+        time_verdict = "met" if secs < limit_s else f"MISSED by {secs - limit_s:.1f} s"
+        memory_verdict = "met" if gb < limit_gb else f"MISSED by {gb - limit_gb:.2f} GB"
+        print(f"\ntarget n=1e6, B=1000 (block_size {bs}): estimation {secs:.1f} s vs {limit_s:g} s -> {time_verdict}; "
+              f"whole child {r.wall_s:.1f} s; peak {gb:.2f} GB vs {limit_gb:g} GB -> {memory_verdict}")
+
+    if args.block_sweep:
+        rows, n_max = [], TARGET["n"]
+        for bs in (5, 10, 25, 50, 100):
+            r = run(TARGET["n"], TARGET["B"], bs)
+            rows.append([bs, f"{bs * 8 * n_max / MB:.0f}", f"{r.result['estimate_s']:.2f}",
+                         f"{r.result['estimation_s']:.2f}", f"{r.max_rss_bytes / GB:.3f}"])
+            print(f"  block_size {bs}: {r.result['estimation_s']:.2f} s", flush=True)
+        print("\nblock-size sweep at n = 1e6, B = 1000:")
+        print(table(rows, ["block_size", "factor MB", "estimate() s", "estimation s", "peak GB"]))
+
+    if args.profile:
+        n, B = max(sizes), max(reps)
+        r = run(n, B, auto_block_size(n, args.block_mb), profile=True)
+        print(f"\ncProfile of n={n:.0e}, B={B} (estimation {r.result['estimation_s']:.1f} s), top functions by own time:")
+        print("\n".join(line for line in r.stderr.splitlines() if line.strip())[-3000:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The configuration is validated against its schema at workflow start; errors name the key."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from barometer.config import ConfigError, load_config, normalise_editions, validate_config
+from conftest import ROOT, run_workflow
+
+
+@pytest.fixture
+def config() -> dict:
+    return load_config(ROOT / "config" / "config.yaml")
+
+
+def test_the_shipped_configuration_is_valid(config):
+    assert config["editions"]["2021"]["microdata"].endswith("ai_barometer_2021_responses.csv")
+    assert config["bootstrap"]["replicates"] == 10000
+    assert config["ci"]["method"] == "korn_graubard"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "words"),
+    [
+        (("bootstrap", "replicates"), -5, "bootstrap.replicates", "minimum"),
+        (("seed",), -1, "seed", "minimum"),
+        (("ci", "method"), "bayesian", "ci.method", "bayesian"),
+        (("report", "language"), "fr", "report.language", "fr"),
+        (("editions", "2021", "codebook"), "codebook.json", "editions.2021.codebook", "does not match"),
+        (("bootstrap", "singleton_strata", "policy"), "drop", "bootstrap.singleton_strata.policy", "drop"),
+    ],
+)
+def test_an_invalid_value_is_rejected_naming_its_key(config, path, value, key, words):
+    bad = copy.deepcopy(config)
+    node = bad
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    with pytest.raises(ConfigError) as err:
+        validate_config(bad)
+    assert f"key '{key}'" in str(err.value)
+    assert words in str(err.value)
+
+
+def test_an_unknown_key_and_a_missing_key_are_rejected(config):
+    bad = copy.deepcopy(config)
+    bad["bootstrap"]["replicats"] = 100
+    with pytest.raises(ConfigError, match="replicats"):
+        validate_config(bad)
+    bad = copy.deepcopy(config)
+    del bad["editions"]["2021"]["microdata"]
+    with pytest.raises(ConfigError, match="microdata"):
+        validate_config(bad)
+
+
+def test_edition_keys_written_as_numbers_or_strings_merge():
+    merged = normalise_editions({"editions": {2021: {"label": "a", "microdata": "x.csv"}, "2021": {"microdata": "y.csv"}}})
+    assert merged["editions"] == {"2021": {"label": "a", "microdata": "y.csv"}}
+
+
+def test_snakemake_stops_on_an_invalid_config_naming_the_key(repo_copy):
+    override = repo_copy / "bad.yaml"
+    override.write_text(yaml.safe_dump({"bootstrap": {"replicates": -3}}))
+    result = run_workflow(repo_copy, "-n", "--configfile", str(override), check=False)
+    assert result.returncode != 0
+    assert "bootstrap.replicates" in result.stderr
+    assert "-3 is less than the minimum of 2" in result.stderr
+
+
+def test_a_dry_run_builds_the_whole_dag(repo_copy):
+    result = run_workflow(repo_copy, "-n", "--quiet", "rules")
+    for rule in ("validate_sources", "clean", "weight", "point_estimates", "reproduce", "bootstrap_estimates",
+                 "validate_cross_survey_sources", "compare_surveys", "figure", "report"):
+        assert rule in result.stdout, f"rule {rule} missing from the dry run:\n{result.stdout}"

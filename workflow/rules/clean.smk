@@ -1,0 +1,22 @@
+# Stage 1: the raw export -> usable respondents (pseudonymised) and every excluded record with its reason.
+
+
+rule clean:
+    input:
+        microdata=lambda wc: edition(wc)["microdata"],
+        codebook=edition_file("codebook"),
+        strata=edition_file("strata"),
+        code=code("cleaning.py", "rawdata.py"),
+    output:
+        respondents="results/{edition}/clean/respondents.csv",
+        exclusions=report("results/{edition}/clean/exclusions.csv", caption="../report/exclusions.rst", category="Audit"),
+        accounting="results/{edition}/clean/accounting.csv",
+    params:
+        cleaning=config["cleaning"],
+        salt_env=config["pseudonymisation"]["salt_env"],
+    log:
+        "results/{edition}/logs/clean.log",
+    conda:
+        ENV
+    script:
+        STAGE

@@ -1,0 +1,48 @@
+# Stage 4: the Barometer next to Eurostat, Statbel, its later editions, Kyndryl and TOPdesk.
+
+
+rule validate_cross_survey_sources:
+    input:
+        values="data/raw/published/cross_survey.csv",
+        package=config["published_sources"],
+        checks=config["cross_survey"]["checks"],
+        errata=config["cross_survey"]["errata"],
+        code=code("sources.py"),
+    output:
+        checks=report("results/cross_survey/source_checks.csv", caption="../report/cross_survey_checks.rst", category="Audit"),
+    log:
+        "results/cross_survey/logs/validate_cross_survey_sources.log",
+    conda:
+        ENV
+    script:
+        STAGE
+
+
+rule compare_surveys:
+    input:
+        checks="results/cross_survey/source_checks.csv",
+        package=config["published_sources"],
+        crosswalk=config["cross_survey"]["crosswalk"],
+        respondents=f"results/{CROSSWALK_EDITION}/clean/respondents.csv",
+        weights=f"results/{CROSSWALK_EDITION}/weights/weights.csv",
+        codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
+        strata=config["editions"][CROSSWALK_EDITION]["strata"],
+        published_values=f"results/{CROSSWALK_EDITION}/audit/published_values.csv",
+        code=code("crosssurvey.py", "estimators.py", "bootstrap.py"),
+    output:
+        harmonised="results/cross_survey/harmonised_estimates.csv",
+        comparison=report("results/cross_survey/comparison.csv", caption="../report/comparison.rst", category="Cross-survey"),
+        differences="results/cross_survey/differences.csv",
+        gap="results/cross_survey/gap_decomposition.csv",
+    params:
+        seed=config["seed"],
+        bootstrap=config["bootstrap"],
+        ci=config["ci"],
+        reliability=config["reliability"],
+        publication=config["publication"],
+    log:
+        "results/cross_survey/logs/compare_surveys.log",
+    conda:
+        ENV
+    script:
+        STAGE

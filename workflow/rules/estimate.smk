@@ -1,0 +1,94 @@
+# Stage 3: point estimates and their reproduction of the published numbers; bootstrap intervals,
+# reliability flags and tested differences.
+
+
+rule point_estimates:
+    input:
+        respondents="results/{edition}/clean/respondents.csv",
+        weights="results/{edition}/weights/weights.csv",
+        codebook=edition_file("codebook"),
+        strata=edition_file("strata"),
+        code=code("analysis.py", "estimators.py", "design.py"),
+    output:
+        estimates="results/{edition}/estimates/point_estimates.csv",
+    params:
+        domains=config["estimation"]["domains"],
+        bootstrap=config["bootstrap"],
+    log:
+        "results/{edition}/logs/point_estimates.log",
+    conda:
+        ENV
+    script:
+        STAGE
+
+
+rule reproduce:
+    input:
+        values="results/{edition}/audit/published_values.csv",
+        estimates="results/{edition}/estimates/point_estimates.csv",
+        respondents="results/{edition}/clean/respondents.csv",
+        code=code("reproduction.py"),
+    output:
+        table=report("results/{edition}/estimates/reproduction.csv", caption="../report/reproduction.rst", category="Reproduction"),
+        summary="results/{edition}/estimates/reproduction_summary.csv",
+    params:
+        tolerances=config["reproduction"],
+    log:
+        "results/{edition}/logs/reproduce.log",
+    conda:
+        ENV
+    script:
+        STAGE
+
+
+rule bootstrap_estimates:
+    input:
+        respondents="results/{edition}/clean/respondents.csv",
+        weights="results/{edition}/weights/weights.csv",
+        codebook=edition_file("codebook"),
+        strata=edition_file("strata"),
+        claims=edition_file("claims"),
+        package=config["published_sources"],
+        code=code("analysis.py", "estimators.py", "design.py", "bootstrap.py", "intervals.py", "reliability.py"),
+    output:
+        estimates=report("results/{edition}/estimates/estimates.csv", caption="../report/estimates.rst", category="Estimates"),
+        differences=report("results/{edition}/estimates/differences.csv", caption="../report/differences.rst", category="Estimates"),
+        claims="results/{edition}/estimates/claims.csv",
+        variance_strata="results/{edition}/weights/variance_strata.csv",
+    params:
+        seed=config["seed"],
+        domains=config["estimation"]["domains"],
+        bootstrap=config["bootstrap"],
+        ci=config["ci"],
+        reliability=config["reliability"],
+        publication=config["publication"],
+        differences=config["differences"],
+    log:
+        "results/{edition}/logs/bootstrap_estimates.log",
+    conda:
+        ENV
+    script:
+        STAGE
+
+
+rule replicate_weights:
+    input:
+        respondents="results/{edition}/clean/respondents.csv",
+        weights="results/{edition}/weights/weights.csv",
+        codebook=edition_file("codebook"),
+        strata=edition_file("strata"),
+        code=code("bootstrap.py", "design.py"),
+    output:
+        weights="results/{edition}/weights/replicate_weights.{format}",
+        meta="results/{edition}/weights/replicate_weights.{format}.json",
+    wildcard_constraints:
+        format="parquet|csv",
+    params:
+        seed=config["seed"],
+        bootstrap=config["bootstrap"],
+    log:
+        "results/{edition}/logs/replicate_weights_{format}.log",
+    conda:
+        ENV
+    script:
+        STAGE

@@ -1,0 +1,29 @@
+# Not in the default target: the bundled microdata are committed. `make reconstruct` runs this and
+# installs the result at editions.<year>.microdata (see data/raw/microdata/README.md).
+
+
+rule reconstruct_microdata:
+    input:
+        values="results/{edition}/audit/published_values.csv",
+        claims=edition_file("claims"),
+        package=config["published_sources"],
+        settings=edition_file("reconstruction"),
+        codebook=edition_file("codebook"),
+        strata=edition_file("strata"),
+        frame=edition_file("frame"),
+        code=code("reconstruct.py", "allocation.py", "identities.py"),
+    output:
+        microdata="results/reconstruction/{edition}/responses.csv",
+    params:
+        stage="reconstruct",
+    log:
+        "results/reconstruction/{edition}/reconstruct.log",
+    conda:
+        ENV
+    script:
+        STAGE
+
+
+rule reconstruct:
+    input:
+        expand("results/reconstruction/{edition}/responses.csv", edition=reconstructed_editions()),

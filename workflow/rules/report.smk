@@ -1,0 +1,52 @@
+# Stage 6: the report (Quarto source reports/barometer.qmd; HTML and PDF). It reads only its inputs.
+
+REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
+
+
+def report_figures(suffix):
+    return [f for f in figure_targets() if f.endswith(suffix) and (f"results/{REPORT_EDITION}/" in f or "cross_survey" in f)]
+
+
+rule report:
+    input:
+        qmd="reports/barometer.qmd",
+        estimates=f"results/{REPORT_EDITION}/estimates/estimates.csv",
+        differences=f"results/{REPORT_EDITION}/estimates/differences.csv",
+        claims=f"results/{REPORT_EDITION}/estimates/claims.csv",
+        reproduction=f"results/{REPORT_EDITION}/estimates/reproduction.csv",
+        reproduction_summary=f"results/{REPORT_EDITION}/estimates/reproduction_summary.csv",
+        point_estimates=f"results/{REPORT_EDITION}/estimates/point_estimates.csv",
+        source_checks=f"results/{REPORT_EDITION}/audit/source_checks.csv",
+        published_values=f"results/{REPORT_EDITION}/audit/published_values.csv",
+        accounting=f"results/{REPORT_EDITION}/clean/accounting.csv",
+        exclusions=f"results/{REPORT_EDITION}/clean/exclusions.csv",
+        diagnostics=f"results/{REPORT_EDITION}/weights/diagnostics.csv",
+        variance_strata=f"results/{REPORT_EDITION}/weights/variance_strata.csv",
+        cross_survey_checks="results/cross_survey/source_checks.csv",
+        comparison="results/cross_survey/comparison.csv",
+        cross_survey_differences="results/cross_survey/differences.csv",
+        gap="results/cross_survey/gap_decomposition.csv",
+        figures=report_figures(".png"),
+        captions=report_figures(".caption.json"),
+        code=code("reporting.py", "render.py"),
+    output:
+        html=report("results/report/barometer.html", caption="../report/report.rst", category="Report"),
+        pdf="results/report/barometer.pdf",
+        render="results/report/barometer.render.json",
+        context="results/report/context.json",
+    params:
+        edition=REPORT_EDITION,
+        language=config["report"]["language"],
+        seed=config["seed"],
+        bootstrap=config["bootstrap"],
+        ci=config["ci"],
+        reliability=config["reliability"],
+        publication=config["publication"],
+        differences=config["differences"],
+        gap_official=read_yaml(config["cross_survey"]["crosswalk"])["gap"]["official"],
+    log:
+        "results/report/logs/report.log",
+    conda:
+        ENV
+    script:
+        STAGE

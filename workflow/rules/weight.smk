@@ -1,0 +1,20 @@
+# Stage 2: stratum weights N_h / n_h.
+
+
+rule weight:
+    input:
+        respondents="results/{edition}/clean/respondents.csv",
+        strata=edition_file("strata"),
+        frame=edition_file("frame"),
+        code=code("weighting.py"),
+    output:
+        weights="results/{edition}/weights/weights.csv",
+        diagnostics=report("results/{edition}/weights/diagnostics.csv", caption="../report/weights.rst", category="Weights"),
+    params:
+        weighting=config["weighting"],
+    log:
+        "results/{edition}/logs/weight.log",
+    conda:
+        ENV
+    script:
+        STAGE

@@ -1,0 +1,94 @@
+"""Rescaled bootstrap replicate weights with finite population correction.
+
+Rao-Wu-Yue rescaling in the form of Beaumont & Emond (2022), see shared/reference/methods.md: in each
+replicate b and variance stratum h with n_h >= 2, draw m*_i ~ Multinomial(n_h - 1; 1/n_h, ...),
+and set a_i(b) = 1 - lambda_h + lambda_h * n_h / (n_h - 1) * m*_i with lambda_h = sqrt(1 - f_h).
+For a linear statistic the expected bootstrap variance equals the linearisation variance with fpc.
+
+Hand-written because no maintained Python library implements it: samplics (archived) and svy offer
+Rao-Wu without the fpc, and R's svrep is R. The draws are vectorised per stratum (no Python loop over
+units or replicates).
+
+Reproducibility: replicates are generated in blocks of ``block_size``; block j draws from
+``SeedSequence(seed, spawn_key=(*stream, j))``. Any chunking or parallel split of the blocks gives
+the identical replicates, bit for bit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from .design import StratifiedDesign
+
+
+@dataclass(frozen=True)
+class BootstrapSpec:
+    """How many replicates, from which seed; ``stream`` separates independent uses (e.g. editions)."""
+
+    replicates: int
+    seed: int
+    block_size: int = 250
+    stream: tuple[int, ...] = ()
+    centre: str = "mean"  # "mean": around the replicates' mean; "mse": around the full-sample estimate
+
+    def __post_init__(self) -> None:
+        if self.replicates < 2:
+            raise ValueError("the bootstrap needs at least 2 replicates")
+        if self.block_size < 1:
+            raise ValueError("block_size must be positive")
+        if self.seed < 0:
+            raise ValueError("seed must be non-negative")
+        if self.centre not in ("mean", "mse"):
+            raise ValueError("centre must be 'mean' or 'mse'")
+
+    @property
+    def n_blocks(self) -> int:
+        return -(-self.replicates // self.block_size)
+
+    def block_range(self, block: int) -> tuple[int, int]:
+        start = block * self.block_size
+        return start, min(start + self.block_size, self.replicates)
+
+    @property
+    def scale(self) -> float:
+        """Variance = scale * sum_b (theta_b - centre)^2 (R svrepdesign: scale = 1/B, rscales = 1)."""
+        return 1.0 / self.replicates
+
+
+def block_factors(design: StratifiedDesign, spec: BootstrapSpec, block: int) -> np.ndarray:
+    """Adjustment factors a_i(b) for the replicates of one block: an (n units x b) array."""
+    start, stop = spec.block_range(block)
+    b = stop - start
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(*spec.stream, block)))
+    factors = np.ones((design.n, b))
+    vs = design.variance_strata
+    order = np.argsort(design.unit_variance_stratum, kind="stable")
+    bounds = np.searchsorted(design.unit_variance_stratum[order], np.arange(len(vs) + 1))
+    for h, (n_h, f_h, policy) in enumerate(zip(vs["n"], vs["f"], vs["policy"])):
+        if n_h < 2 or policy == "certainty":
+            continue
+        units = order[bounds[h] : bounds[h + 1]]
+        # Multinomial(n_h - 1; equal probabilities) == counts of n_h - 1 draws with replacement
+        draws = rng.integers(0, n_h, size=(b, n_h - 1))
+        draws += (np.arange(b) * n_h)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=b * n_h).reshape(b, n_h).T
+        lam = np.sqrt(1.0 - f_h)
+        factors[units] = 1.0 - lam + lam * n_h / (n_h - 1) * counts
+    return factors
+
+
+def iter_blocks(design: StratifiedDesign, spec: BootstrapSpec, blocks: range | None = None) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield (first replicate index, factors) for each block, in order."""
+    for block in blocks if blocks is not None else range(spec.n_blocks):
+        yield spec.block_range(block)[0], block_factors(design, spec, block)
+
+
+def replicate_weights(design: StratifiedDesign, spec: BootstrapSpec) -> np.ndarray:
+    """All replicate weights w_i * a_i(b) as one (n x B) array (for export; estimators stream blocks)."""
+    out = np.empty((design.n, spec.replicates))
+    for start, factors in iter_blocks(design, spec):
+        out[:, start : start + factors.shape[1]] = design.weights[:, None] * factors
+    return out

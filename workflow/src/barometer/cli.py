@@ -1,0 +1,191 @@
+"""Command line: the design-based estimator for any stratified survey file, and workflow helpers.
+
+    barometer estimate DATA.csv --strata COL --population POP.csv --vars a,b,c [--by COL]
+                       [--replicates B] [--seed S] [--ci METHOD] -o OUT.csv
+    barometer verify results/manifest.csv
+    barometer install-reconstruction
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .bootstrap import BootstrapSpec
+from .design import StratifiedDesign
+from .errors import BarometerError, InputError
+from .estimators import estimate, estimate_table
+from .intervals import SHARE_METHODS
+from .io import sha256_file, write_csv
+from .reliability import ReliabilityRule
+
+OUTPUT_COLUMNS = ["variable", "domain", "estimate", "se", "se_taylor", "ci_low", "ci_high", "n", "n_eff", "df", "cv", "flag"]
+
+
+def _read_table(path: str, what: str) -> pd.DataFrame:
+    from .rawdata import read_text, sniff_delimiter
+
+    text = read_text(path)
+    delimiter = sniff_delimiter(text.splitlines()[0], Path(path))
+    import io
+
+    try:
+        return pd.read_csv(io.StringIO(text), sep=delimiter, decimal="," if delimiter == ";" else ".")
+    except pd.errors.ParserError as err:
+        raise InputError(f"cannot be read as {what}: {err}", path=path) from None
+
+
+def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
+    data = _read_table(args.data, "survey data")
+    population = _read_table(args.population, "population counts")
+    for column in ("stratum", "N"):
+        if column not in population:
+            raise InputError(f"required column missing (expected columns stratum,N); found {list(population.columns)}",
+                             path=args.population, row=1, column=column)
+    if population["stratum"].astype(str).duplicated().any():
+        dup = population["stratum"].astype(str)[population["stratum"].astype(str).duplicated()].iloc[0]
+        raise InputError(f"stratum {dup!r} listed twice", path=args.population, column="stratum")
+    counts = pd.to_numeric(population["N"], errors="coerce")
+    if counts.isna().any() or (counts <= 0).any():
+        bad = int((counts.isna() | (counts <= 0)).idxmax())
+        raise InputError(f"N must be a positive number, found {population['N'].iloc[bad]!r}", path=args.population, row=bad + 2, column="N")
+    variables = [v.strip() for v in args.vars.split(",") if v.strip()]
+    needed = [args.strata, *variables] + ([args.by] if args.by else []) + ([args.weights] if args.weights else [])
+    for column in needed:
+        if column not in data:
+            raise InputError(f"unknown column; the file has {list(data.columns)}", path=args.data, column=column)
+    strata = data[args.strata].astype(str)
+    if strata.isna().any() or (data[args.strata].isna()).any():
+        row = int(data[args.strata].isna().idxmax()) + 2
+        raise InputError("stratum missing", path=args.data, row=row, column=args.strata)
+    pop = dict(zip(population["stratum"].astype(str), counts))
+    missing = sorted(set(strata) - set(pop))
+    if missing:
+        row = int(strata.isin(missing).idxmax()) + 2
+        raise InputError(f"stratum {missing[0]!r} is not in the population file {args.population}", path=args.data, row=row, column=args.strata)
+    n_h = strata.value_counts()
+    for s, n in n_h.items():
+        if pop[s] < n:
+            raise InputError(f"stratum {s!r} has {n} sampled units but N = {pop[s]:g} (N_h must be at least n_h)", path=args.population, column="N")
+
+    values, kinds = [], []
+    for v in variables:
+        column = pd.to_numeric(data[v], errors="coerce")
+        bad = data[v].notna() & column.isna()
+        if bad.any():
+            row = int(bad.idxmax()) + 2
+            raise InputError(f"value {data[v][bad.idxmax()]!r} is not numeric (variables must be numbers or 0/1)", path=args.data, row=row, column=v)
+        values.append(column.to_numpy(dtype=float))
+        observed = column.dropna()
+        kinds.append("share" if len(observed) and observed.isin([0, 1]).all() else "mean")
+
+    weights = None
+    if args.weights:
+        weights = pd.to_numeric(data[args.weights], errors="coerce").to_numpy()
+    collapse = dict(pair.split("=", 1) for pair in args.collapse) if args.collapse else {}
+    design = StratifiedDesign.from_sample(strata, pop, weights=weights, singleton=args.singleton, collapse_with=collapse)
+
+    domains = [("all", np.ones(len(data), dtype=bool))]
+    if args.by:
+        for level in sorted(data[args.by].dropna().astype(str).unique()):
+            domains.append((f"{args.by}={level}", (data[args.by].astype(str) == level).to_numpy()))
+    columns, masks, rows = [], [], []
+    for v, y, kind in zip(variables, values, kinds):
+        for name, mask in domains:
+            columns.append(y)
+            masks.append(mask)
+            rows.append({"variable": v, "domain": name, "kind": kind})
+    spec = BootstrapSpec(replicates=args.replicates, seed=args.seed, block_size=args.block_size) if args.replicates else None
+    est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows), bootstrap=spec)
+    table = estimate_table(est, ci_method=args.ci, mean_method="wald" if args.ci != "percentile" else "percentile", level=args.level,
+                           rule=ReliabilityRule(standard=args.reliability))
+    return table[OUTPUT_COLUMNS]
+
+
+def install_reconstruction(args: argparse.Namespace) -> None:
+    """Copy results/reconstruction/<year>/responses.csv to editions.<year>.microdata, with a checksum file."""
+    from .config import load_config
+
+    config = load_config(*(args.configfile or []))
+    for year, block in sorted(config["editions"].items()):
+        if not block.get("reconstruction"):
+            continue
+        built = Path("results/reconstruction") / year / "responses.csv"
+        if not built.exists():
+            raise BarometerError(f"{built} does not exist: run `snakemake --cores all reconstruct` first")
+        target = Path(block["microdata"])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(built, target)
+        Path(str(target) + ".sha256").write_text(f"{sha256_file(target)}  {target.name}\n", encoding="utf-8")
+        print(f"installed {target} ({sha256_file(target)[:12]}...)")
+
+
+def verify(args: argparse.Namespace) -> int:
+    from .manifest import verify_manifest
+
+    problems = verify_manifest(Path(args.manifest))
+    for line in problems:
+        print(line)
+    if problems:
+        print(f"{len(problems)} difference(s) from {args.manifest}")
+        return 1
+    print(f"all files match {args.manifest}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="barometer", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    e = sub.add_parser("estimate", help="design-based estimates from a stratified single-stage sample")
+    e.add_argument("data", help="survey data (CSV, comma- or semicolon-separated)")
+    e.add_argument("--strata", required=True, help="column holding each unit's stratum")
+    e.add_argument("--population", required=True, help="CSV with columns stratum,N (population count per stratum)")
+    e.add_argument("--vars", required=True, help="comma-separated numeric or 0/1 columns to estimate")
+    e.add_argument("--by", help="column defining domains (each value is estimated besides 'all')")
+    e.add_argument("--weights", help="column of design weights (default N_h / n_h)")
+    e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates (0: linearisation only)")
+    e.add_argument("--seed", type=int, default=1)
+    e.add_argument("--block-size", type=int, default=250, help="replicates per random-number block")
+    e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
+    e.add_argument("--level", type=float, default=0.95)
+    e.add_argument("--reliability", choices=["nchs", "cv"], default="nchs")
+    e.add_argument("--singleton", choices=["error", "certainty", "collapse"], default="error", help="strata with one unit")
+    e.add_argument("--collapse", nargs="*", metavar="STRATUM=NEIGHBOUR", help="with --singleton collapse")
+    e.add_argument("-o", "--output", required=True)
+
+    v = sub.add_parser("verify", help="recompute the manifest's checksums and compare")
+    v.add_argument("manifest", nargs="?", default="results/manifest.csv")
+
+    r = sub.add_parser("install-reconstruction", help="install the reconstructed microdata built by `snakemake reconstruct`")
+    r.add_argument("--configfile", nargs="*")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "estimate":
+            if args.replicates < 0:
+                raise InputError("--replicates must be 0 or more")
+            table = run_estimate(args)
+            write_csv(table, args.output)
+            return 0
+        if args.command == "verify":
+            return verify(args)
+        if args.command == "install-reconstruction":
+            install_reconstruction(args)
+            return 0
+    except BarometerError as err:
+        print(f"barometer: error: {err}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

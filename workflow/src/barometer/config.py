@@ -1,0 +1,165 @@
+"""Loading and checking the workflow configuration outside Snakemake (CLI, tests, scripts).
+
+Snakemake validates the same schema at workflow start (``validate`` in workflow/Snakefile); this
+module gives the same checks and the same messages to code that runs without Snakemake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_ROOT.parents[2]
+CONFIG_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def read_yaml(path: str | Path) -> Any:
+    path = Path(path)
+    try:
+        with path.open(encoding="utf-8") as handle:
+            return yaml.safe_load(handle)
+    except FileNotFoundError:
+        raise ConfigError("file not found", path=path) from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError(f"not valid YAML{where}: {getattr(err, 'problem', err)}", path=path) from None
+
+
+def deep_merge(base: dict, override: Mapping) -> dict:
+    """Recursive dict update, as Snakemake merges --configfile files."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def normalise_editions(config: dict) -> dict:
+    """Edition keys as strings. YAML reads ``2021:`` as an integer and ``"2021":`` as a string; an
+    override file may use either, so blocks for the same year are merged rather than duplicated."""
+    editions = config.get("editions")
+    if not isinstance(editions, Mapping):
+        return config
+    merged: dict[str, Any] = {}
+    for key in sorted(editions, key=lambda k: (isinstance(k, str), str(k))):
+        value = editions[key]
+        name = str(key)
+        if name in merged and isinstance(merged[name], Mapping) and isinstance(value, Mapping):
+            merged[name] = deep_merge(dict(merged[name]), value)
+        else:
+            merged[name] = value
+    config = dict(config)
+    config["editions"] = merged
+    return config
+
+
+def validation_message(err: jsonschema.ValidationError) -> str:
+    key = ".".join(str(p) for p in err.absolute_path) or "(top level)"
+    return f"invalid configuration at key '{key}': {err.message}"
+
+
+def validate_config(config: dict, source: str | Path = "config") -> dict:
+    """Validate against the schema; raise ConfigError naming the first offending key."""
+    schema = read_yaml(CONFIG_SCHEMA)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        err = errors[0]
+        key = ".".join(str(p) for p in err.absolute_path) or None
+        raise ConfigError(err.message, key=key, path=source)
+    return config
+
+
+def load_config(*paths: str | Path, overrides: Mapping | None = None) -> dict:
+    """Read config files in order (later ones override earlier), normalise and validate."""
+    config: dict = {}
+    for path in paths or (REPO_ROOT / "config" / "config.yaml",):
+        data = read_yaml(path) or {}
+        config = deep_merge(config, normalise_editions(data))
+    if overrides:
+        config = deep_merge(config, normalise_editions(dict(overrides)))
+    config = normalise_editions(config)
+    return validate_config(config, source=", ".join(map(str, paths)) or "config")
+
+
+def config_hash(config: Mapping) -> str:
+    """sha256 of the configuration in canonical JSON (for the manifest)."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One survey edition's configuration block, with paths resolved against the repository."""
+
+    year: str
+    label: str
+    microdata: Path
+    codebook: Path
+    strata: Path
+    frame: Path
+    errata: Path
+    published: Path | None
+    reconstruction: Path | None
+    fieldwork: str = ""
+
+    @classmethod
+    def from_config(cls, config: Mapping, year: str | int, root: Path | None = None) -> Edition:
+        root = root or Path.cwd()
+        block = config["editions"].get(str(year))
+        if block is None:
+            raise ConfigError(f"no edition {year} configured", key="editions")
+
+        def resolve(value: str | None) -> Path | None:
+            if value is None:
+                return None
+            path = Path(value)
+            return path if path.is_absolute() else root / path
+
+        return cls(
+            year=str(year),
+            label=block["label"],
+            microdata=resolve(block["microdata"]),
+            codebook=resolve(block["codebook"]),
+            strata=resolve(block["strata"]),
+            frame=resolve(block["frame"]),
+            errata=resolve(block["errata"]),
+            published=resolve(block.get("published")),
+            reconstruction=resolve(block.get("reconstruction")),
+            fieldwork=block.get("fieldwork", ""),
+        )
+
+
+def pseudonym_salt(config: Mapping, *, bundled: bool) -> tuple[str, str]:
+    """The salt for keyed pseudonyms and where it came from.
+
+    From the environment variable named in config when set. Otherwise the configured default, which
+    is public and so only acceptable for the bundled reconstruction: real microdata without a secret
+    salt is an error, because anyone could recompute the pseudonyms from company numbers.
+    """
+    settings = config["pseudonymisation"]
+    secret = os.environ.get(settings["salt_env"], "")
+    if secret:
+        return secret, f"environment variable {settings['salt_env']}"
+    if not bundled:
+        raise ConfigError(
+            f"the microdata are not the bundled reconstruction, so a secret salt is required: set the "
+            f"environment variable {settings['salt_env']} (pseudonyms made with the public default salt "
+            "could be reversed by anyone holding the company numbers)",
+            key="pseudonymisation.salt_env",
+        )
+    return settings["default_salt"], "public default salt (bundled reconstruction only)"

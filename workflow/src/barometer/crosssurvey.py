@@ -1,0 +1,181 @@
+"""The Barometer next to other surveys, on harmonised domains, with honest uncertainty.
+
+The crosswalk (config/crosswalk.yaml) maps each comparable concept to published figures of other
+surveys and says on which domain the Barometer must be re-estimated to meet each (e.g. firms with
+10+ employees for Eurostat). Barometer estimates come from the same bootstrap estimator as the rest
+of the workflow. A published aggregate gets a Wilson interval under simple random sampling only when
+it comes from a probability sample of known size (a lower bound of its true uncertainty); otherwise
+no interval, and the row says why.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jsonschema
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config import REPO_ROOT, read_yaml
+from .errors import ConfigError
+
+CROSSWALK_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "crosswalk.schema.yaml"
+GRADES = {
+    "same_instrument_scope": "same instrument and scope",
+    "same_construct": "same construct, different population",
+    "related_construct": "related construct only",
+}
+
+
+def load_crosswalk(path: str | Path, values: pd.DataFrame) -> dict:
+    """Read and check the crosswalk: schema, and every value_id and domain it names exists."""
+    path = Path(path)
+    crosswalk = read_yaml(path)
+    schema = read_yaml(CROSSWALK_SCHEMA)
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(crosswalk), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        err = errors[0]
+        raise ConfigError(err.message, key=".".join(map(str, err.absolute_path)) or None, path=path)
+    known = set(values["value_id"])
+    for i, concept in enumerate(crosswalk["concepts"]):
+        for j, comparison in enumerate(concept["comparisons"]):
+            key = f"concepts[{i}].comparisons[{j}]"
+            if comparison["value"] not in known:
+                raise ConfigError(f"value_id '{comparison['value']}' is not in the published cross-survey values", key=key, path=path)
+            if "domain" in comparison and comparison["domain"] not in crosswalk["domains"]:
+                raise ConfigError(f"unknown domain '{comparison['domain']}' (define it under domains)", key=key, path=path)
+    return crosswalk
+
+
+def harmonised_estimands(frame: pd.DataFrame, codebook, crosswalk: dict) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """(values, domains, table) of the Barometer estimands the crosswalk needs."""
+    indicators = codebook.indicator_values(frame)
+    pairs = []
+    for concept in crosswalk["concepts"]:
+        if not concept.get("barometer"):
+            continue
+        indicator = concept["barometer"]["indicator"]
+        for comparison in concept["comparisons"]:
+            if "domain" in comparison:
+                pairs.append((indicator, comparison["domain"]))
+        pairs.append((indicator, "all_5plus"))
+    pairs = list(dict.fromkeys(pairs))
+    values, masks, rows = [], [], []
+    for indicator, domain in pairs:
+        expression = crosswalk["domains"][domain]["expression"]
+        mask = np.asarray(pd.Series(frame.eval(expression, engine="python"), index=frame.index).astype(bool))
+        values.append(indicators[indicator].to_numpy(dtype=float))
+        masks.append(mask)
+        rows.append({"indicator": indicator, "domain": domain})
+    kinds = ["share"] * len(rows)
+    return np.column_stack(values), np.column_stack(masks), pd.DataFrame(rows).assign(kind=kinds)
+
+
+def published_interval(value: float, n: float, design: str, level: float) -> tuple[float, float, str]:
+    """Wilson interval (percent) for a published share under simple random sampling, or none."""
+    if design != "probability_sample":
+        return np.nan, np.nan, f"no interval: {design.replace('_', ' ')} (sampling error not defined)"
+    if not np.isfinite(n):
+        return np.nan, np.nan, "no interval: number of respondents not published"
+    p = value / 100.0
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    denominator = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
+    return 100 * (centre - half), 100 * (centre + half), "Wilson interval under simple random sampling: a lower bound of the true uncertainty"
+
+
+def comparison_table(crosswalk: dict, values: pd.DataFrame, sources: pd.DataFrame, barometer: pd.DataFrame, level: float) -> pd.DataFrame:
+    """One row per Barometer estimate and per published figure: concept, source, population, year,
+    value, ci_low, ci_high, n, design, grade, note (the columns the issue names) plus ids."""
+    by_id = values.set_index("value_id")
+    grade_of_source = sources.set_index("source_id")["grade"]
+    est = barometer.set_index(["indicator", "domain"])
+    edition = str(crosswalk["barometer_edition"])
+    rows = []
+    for concept in crosswalk["concepts"]:
+        indicator = (concept.get("barometer") or {}).get("indicator")
+        used_domains = []
+        for comparison in concept["comparisons"]:
+            v = by_id.loc[comparison["value"]]
+            design = crosswalk["designs"].get(v["survey"], "unknown")
+            n = float(v["base_n"]) if pd.notna(v["base_n"]) else np.nan
+            low, high, ci_note = published_interval(float(v["value"]), n, design, level)
+            note = f"{GRADES[comparison['grade']]}: {comparison['reason']}. {ci_note}."
+            if pd.isna(v["base_n"]) and isinstance(v.get("base_n_note"), str):
+                note += f" N: {v['base_n_note']}."
+            rows.append({
+                "concept": concept["id"], "source": v["source_id"], "source_grade": grade_of_source.get(v["source_id"], ""),
+                "survey": v["survey"], "population": v["population"], "geo": v["geo"], "year": int(v["year"]),
+                "value": float(v["value"]), "ci_low": low, "ci_high": high, "n": n, "design": design,
+                "grade": comparison["grade"], "note": note, "value_id": comparison["value"],
+                "barometer_domain": comparison.get("domain", ""), "indicator": v["indicator"],
+            })
+            if indicator and comparison.get("domain"):
+                used_domains.append(comparison["domain"])
+        for domain in dict.fromkeys(["all_5plus", *used_domains]) if indicator else []:
+            e = est.loc[(indicator, domain)]
+            rows.append({
+                "concept": concept["id"], "source": f"ai_barometer_{edition}", "source_grade": "report",
+                "survey": "ai_barometer", "population": crosswalk["domains"][domain]["label_en"], "geo": "VL",
+                "year": int(edition), "value": e["estimate"], "ci_low": e["ci_low"], "ci_high": e["ci_high"],
+                "n": e["n"], "design": "probability_sample", "grade": "reference",
+                "note": f"re-estimated from the microdata: rescaled bootstrap with fpc, {e['ci_method']} interval; reliability: {e['flag']}",
+                "value_id": "", "barometer_domain": domain, "indicator": indicator,
+            })
+    return pd.DataFrame(rows)
+
+
+def differences_table(comparison: pd.DataFrame, barometer: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Barometer (harmonised) minus each comparable published figure, with a CI. The published
+    figure's own sampling error enters only when it has an interval; otherwise the interval holds
+    the Barometer's uncertainty alone, and says so."""
+    est = barometer.set_index(["indicator", "domain"])
+    rows = []
+    external = comparison[(comparison["grade"] != "reference") & (comparison["grade"] != "related_construct")]
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    for r in external.itertuples():
+        indicator = comparison.loc[(comparison["concept"] == r.concept) & (comparison["grade"] == "reference"), "indicator"]
+        if indicator.empty or not r.barometer_domain:
+            continue
+        e = est.loc[(indicator.iloc[0], r.barometer_domain)]
+        diff = e["estimate"] - r.value
+        se_b = e["se"]
+        if np.isfinite(r.ci_low):
+            se_x = (r.ci_high - r.ci_low) / (2 * z)
+            note = "both sampling errors included (the published one as a lower bound)"
+        else:
+            se_x = 0.0
+            note = "the published figure's sampling error is unknown: the interval holds the Barometer's alone and is too narrow"
+        se = float(np.hypot(se_b, se_x))
+        rows.append({
+            "concept": r.concept, "barometer_domain": r.barometer_domain, "source": r.source, "geo": r.geo,
+            "year": r.year, "grade": r.grade, "barometer": e["estimate"], "published": r.value,
+            "difference": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se, "note": note,
+            "value_id": r.value_id,
+        })
+    return pd.DataFrame(rows)
+
+
+def gap_decomposition(barometer_all: dict, barometer_10plus: dict, domain_difference: dict, official: float,
+                      response_rate: float) -> pd.DataFrame:
+    """How much of the gap between the Barometer (5+) and an official 10+ figure the domain explains
+    and how much remains; and the adoption non-respondents would need for the gap to vanish."""
+    total_gap = barometer_all["estimate"] - official
+    remaining = barometer_10plus["estimate"] - official
+    needed = (official - response_rate * barometer_10plus["estimate"]) / (1 - response_rate)
+    return pd.DataFrame([
+        {"component": "total gap: Barometer (5+) - Eurostat Belgium (10+)", "pp": total_gap,
+         "ci_low": barometer_all["ci_low"] - official, "ci_high": barometer_all["ci_high"] - official,
+         "note": "Barometer interval only (Eurostat's N unknown)"},
+        {"component": "explained by the domain: firms with 5-9 employees", "pp": domain_difference["difference"],
+         "ci_low": domain_difference["ci_low"], "ci_high": domain_difference["ci_high"],
+         "note": "Barometer 5+ minus Barometer 10+ (bootstrap, same replicates)"},
+        {"component": "remaining: Barometer (10+) - Eurostat Belgium (10+)", "pp": remaining,
+         "ci_low": barometer_10plus["ci_low"] - official, "ci_high": barometer_10plus["ci_high"] - official,
+         "note": "region (Flanders vs Belgium), response rate and non-response bias, instrument context"},
+        {"component": "adoption among non-respondents that would close the remaining gap", "pp": needed,
+         "ci_low": np.nan, "ci_high": np.nan,
+         "note": f"if respondents ({response_rate:.0%} response) reflect adopters as estimated, non-respondents would need this rate"},
+    ])

@@ -1,0 +1,214 @@
+"""The sampling design: a stratified single-stage sample drawn without replacement.
+
+One object carries what every estimator needs, in the spirit of R's ``svydesign``: the stratum of
+each unit, the population count N_h of each stratum, the weights, and the strata used for variance
+estimation (which differ from the weighting strata only where a stratum with a single respondent is
+collapsed with a neighbour). Estimators take the design and never care whether the variance comes
+from linearisation or from replicate weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from .errors import DesignError
+
+SINGLETON_POLICIES = ("error", "certainty", "collapse")
+
+
+@dataclass(frozen=True)
+class StratifiedDesign:
+    """A stratified sample of ``n`` units; arrays are aligned with the rows of the data."""
+
+    unit_stratum: np.ndarray  # (n,) index into ``strata``
+    strata: pd.DataFrame  # one row per weighting stratum: stratum, N, n, f, weight
+    weights: np.ndarray  # (n,) w_i
+    unit_variance_stratum: np.ndarray  # (n,) index into ``variance_strata``
+    variance_strata: pd.DataFrame  # one row per variance stratum: variance_stratum, members, N, n, f, policy
+    singleton_policy: str = "error"
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n(self) -> int:
+        return int(self.weights.shape[0])
+
+    @classmethod
+    def from_sample(
+        cls,
+        unit_strata: Sequence[str] | pd.Series,
+        population: Mapping[str, float] | pd.Series,
+        *,
+        weights: Sequence[float] | None = None,
+        singleton: str = "error",
+        collapse_with: Mapping[str, str] | None = None,
+    ) -> StratifiedDesign:
+        """Build the design from each unit's stratum and the population count of every stratum.
+
+        ``weights`` default to N_h / n_h. ``singleton`` says what to do with a stratum holding one
+        unit, which has no within-stratum variance estimate: ``error``; ``certainty`` (it adds no
+        variance); or ``collapse`` it with the stratum ``collapse_with[stratum]`` for variance
+        estimation only (weights stay those of the original strata).
+        """
+        if singleton not in SINGLETON_POLICIES:
+            raise DesignError(f"unknown singleton-stratum policy '{singleton}', expected one of {SINGLETON_POLICIES}")
+        labels = pd.Series(np.asarray(unit_strata, dtype=object)).astype(str)
+        pop = pd.Series(population, dtype=float)
+        pop.index = pop.index.astype(str)
+        unknown = sorted(set(labels) - set(pop.index))
+        if unknown:
+            raise DesignError(f"strata {unknown} have respondents but no population count")
+        counts = labels.value_counts()
+        strata = pd.DataFrame({"stratum": sorted(counts.index)})
+        strata["N"] = pop.reindex(strata["stratum"]).to_numpy()
+        strata["n"] = counts.reindex(strata["stratum"]).to_numpy().astype(int)
+        too_small = strata[strata["N"] < strata["n"]]
+        if len(too_small):
+            row = too_small.iloc[0]
+            raise DesignError(
+                f"stratum '{row['stratum']}' has {row['n']} respondents but a population count of "
+                f"{row['N']:g} (N_h must be at least n_h)"
+            )
+        strata["f"] = strata["n"] / strata["N"]
+        position = pd.Series(np.arange(len(strata)), index=strata["stratum"])
+        unit_stratum = position.reindex(labels).to_numpy()
+
+        if weights is None:
+            strata["weight"] = strata["N"] / strata["n"]
+            w = strata["weight"].to_numpy()[unit_stratum]
+        else:
+            w = np.asarray(weights, dtype=float)
+            if w.shape != (len(labels),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
+                raise DesignError("weights must be positive finite numbers, one per unit")
+            strata["weight"] = pd.Series(w).groupby(unit_stratum).mean().to_numpy()
+
+        variance_strata, unit_variance_stratum, notes = _variance_strata(
+            strata, unit_stratum, singleton, dict(collapse_with or {})
+        )
+        return cls(
+            unit_stratum=unit_stratum,
+            strata=strata,
+            weights=w,
+            unit_variance_stratum=unit_variance_stratum,
+            variance_strata=variance_strata,
+            singleton_policy=singleton,
+            notes=tuple(notes),
+        )
+
+    # -- linearisation -------------------------------------------------------------------------
+    def taylor_variance(self, scores: np.ndarray) -> np.ndarray:
+        """Variance of a sum of linearised scores u_i (one column per estimate), with fpc.
+
+        V = sum_g (1 - f_g) n_g / (n_g - 1) sum_{i in g} (u_i - mean_g u)^2 over variance strata g;
+        strata treated as certainty (and strata with f_g = 1) add nothing.
+        """
+        scores = np.asarray(scores, dtype=float)
+        if scores.ndim == 1:
+            scores = scores[:, None]
+        vs = self.variance_strata
+        n_g = vs["n"].to_numpy(dtype=float)
+        indicator = self.variance_stratum_indicator()
+        sums = indicator @ scores
+        squares = indicator @ scores**2
+        within = squares - sums**2 / n_g[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            factor = np.where(n_g > 1, (1 - vs["f"].to_numpy()) * n_g / (n_g - 1), 0.0)
+        factor = np.where(vs["policy"].to_numpy() == "certainty", 0.0, factor)
+        return np.clip(factor @ within, 0.0, None)
+
+    def degrees_of_freedom(self, mask: np.ndarray) -> np.ndarray:
+        """Units in each column's mask minus the variance strata they fall in (as R's ``degf``)."""
+        mask = np.asarray(mask, dtype=bool)
+        if mask.ndim == 1:
+            mask = mask[:, None]
+        present = (self.variance_stratum_indicator() @ mask.astype(float)) > 0
+        return mask.sum(axis=0) - present.sum(axis=0)
+
+    def variance_stratum_indicator(self) -> sparse.csr_array:
+        """Sparse (variance strata x units) 0/1 matrix: sums over strata as one product."""
+        n = self.n
+        return sparse.csr_array(
+            (np.ones(n), (self.unit_variance_stratum, np.arange(n))), shape=(len(self.variance_strata), n)
+        )
+
+    def describe(self) -> pd.DataFrame:
+        """Per weighting stratum: N_h, n_h, f_h, weight, and the variance stratum it is estimated in."""
+        out = self.strata.copy()
+        first_unit = pd.Series(self.unit_variance_stratum).groupby(self.unit_stratum).first()
+        out["variance_stratum"] = self.variance_strata["variance_stratum"].to_numpy()[first_unit.to_numpy()]
+        out["variance_policy"] = self.variance_strata["policy"].to_numpy()[first_unit.to_numpy()]
+        return out
+
+
+def _variance_strata(
+    strata: pd.DataFrame, unit_stratum: np.ndarray, singleton: str, collapse_with: dict[str, str]
+) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+    """Map weighting strata to variance strata according to the singleton policy."""
+    notes: list[str] = []
+    target = {s: s for s in strata["stratum"]}
+    policy = {s: "standard" for s in strata["stratum"]}
+    sizes = dict(zip(strata["stratum"], strata["n"]))
+    for s in strata.loc[strata["n"] == 1, "stratum"]:
+        if singleton == "error":
+            raise DesignError(
+                f"stratum '{s}' has a single respondent, so its variance cannot be estimated; set a "
+                "singleton-stratum policy (bootstrap.singleton_strata.policy: collapse or certainty)"
+            )
+        if singleton == "certainty":
+            policy[s] = "certainty"
+            notes.append(f"stratum {s} (n=1) treated as certainty: no variance contribution")
+            continue
+        partner = collapse_with.get(s)
+        if partner is None:
+            raise DesignError(
+                f"stratum '{s}' has a single respondent and no neighbour to collapse with; add it to "
+                "bootstrap.singleton_strata.collapse_with"
+            )
+        if partner not in sizes:
+            raise DesignError(
+                f"stratum '{s}' is to be collapsed with '{partner}' (bootstrap.singleton_strata.collapse_with), "
+                "which has no respondents"
+            )
+        target[s] = partner
+        notes.append(f"stratum {s} (n=1) collapsed with {partner} for variance estimation")
+    # resolve chains (a -> b -> c) so that every member points at its final variance stratum
+    def root(s: str) -> str:
+        seen = set()
+        while target[s] != s:
+            if s in seen:
+                raise DesignError(f"singleton-stratum collapse map has a cycle through '{s}'")
+            seen.add(s)
+            s = target[s]
+        return s
+
+    rows = []
+    for s in strata["stratum"]:
+        rows.append((s, root(s)))
+    mapping = pd.DataFrame(rows, columns=["stratum", "root"])
+    merged = mapping.merge(strata[["stratum", "N", "n"]], on="stratum")
+    groups = []
+    for r, members in merged.groupby("root", sort=True):
+        names = sorted(members["stratum"])
+        label = "+".join(names)
+        pol = "certainty" if policy.get(r) == "certainty" and len(names) == 1 else ("collapsed" if len(names) > 1 else "standard")
+        groups.append(
+            {
+                "variance_stratum": label,
+                "root": r,
+                "members": ";".join(names),
+                "N": float(members["N"].sum()),
+                "n": int(members["n"].sum()),
+                "policy": pol,
+            }
+        )
+    vs = pd.DataFrame(groups)
+    vs["f"] = vs["n"] / vs["N"]
+    root_index = pd.Series(np.arange(len(vs)), index=vs["root"])
+    stratum_root = mapping.set_index("stratum")["root"]
+    per_stratum = root_index.reindex(stratum_root.reindex(strata["stratum"]).to_numpy()).to_numpy()
+    unit_variance_stratum = per_stratum[unit_stratum]
+    return vs.drop(columns="root"), unit_variance_stratum, notes

@@ -1,0 +1,12 @@
+"""Figure 4: barriers to implementing AI, adopters and non-adopters side by side."""
+
+from .common import ADOPTER, NON_ADOPTER, FigureData, FigureResult, descending, domain_series, item_figure, item_series, t
+
+TITLE = {"en": "Barriers to adopting AI technologies", "nl": "Drempels adoptie AI-technologieën"}
+
+
+def draw(data: FigureData) -> FigureResult:
+    series = domain_series(data, "barriers", "yes", [ADOPTER, NON_ADOPTER])
+    everyone = item_series(data, "barriers", "yes")
+    return item_figure(data, "barriers", series, descending(everyone), TITLE, base=everyone,
+                       groups=[(label, rows) for label, _, rows in series], notes=[t("sorted", data.language)])

@@ -1,0 +1,11 @@
+"""Figure 10: change in the employment of low-skilled workers due to AI (adopters): decrease,
+no change, increase, and the mean size of the decrease and of the increase."""
+
+from .common import FigureData, FigureResult, shares_and_means_figure
+
+TITLE = {"en": "Impact of AI technologies on the employment of low-skilled workers",
+         "nl": "Impact AI-technologieën op tewerkstelling laagopgeleide werknemers"}
+
+
+def draw(data: FigureData) -> FigureResult:
+    return shares_and_means_figure(data, "employment", ["employment_low_skilled"], TITLE)

@@ -1,0 +1,9 @@
+"""Table 3 as a heatmap: use of each AI technology by sector group (all firms)."""
+
+from .common import FigureData, FigureResult, heatmap_figure
+
+TITLE = {"en": "Adoption by AI technology and sector", "nl": "Adoptiegraad type AI-technologieën per bedrijfssector"}
+
+
+def draw(data: FigureData) -> FigureResult:
+    return heatmap_figure(data, "technologies", "use", "sector", TITLE)

@@ -1,0 +1,107 @@
+"""The run manifest: every output with its producing rule, size, checksum and the checksums of its inputs.
+
+Written by the workflow's onsuccess hook after every successful run (results/manifest.csv);
+``barometer verify`` (``make verify``) recomputes every checksum and row count and reports any
+difference, so a reviewer can tell that the files in results/ are the ones the run produced.
+The producing rule and inputs of each output come from Snakemake's own job records.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from base64 import urlsafe_b64encode
+from pathlib import Path
+
+import pandas as pd
+
+from .io import sha256_file, write_csv
+
+COLUMNS = ["path", "rule", "rows", "bytes", "sha256", "inputs", "inputs_sha256", "config_sha256", "software", "git_commit"]
+SKIP_PARTS = {"logs"}
+
+
+def snakemake_record(path: str, metadata_dir: Path = Path(".snakemake/metadata")) -> dict | None:
+    """Snakemake's job record of an output (its file persistence layout: the path urlsafe-base64
+    encoded, split into name-length chunks)."""
+    key = urlsafe_b64encode(path.encode()).decode()
+    limit = 254
+    parts = [key[i : i + limit] for i in range(0, len(key), limit)]
+    parts = ["@" + p for p in parts[:-1]] + [parts[-1]]
+    record = metadata_dir.joinpath(*parts)
+    if not record.exists():
+        return None
+    return json.loads(record.read_text(encoding="utf-8"))
+
+
+def count_rows(path: Path) -> int | str:
+    if path.suffix != ".csv":
+        return ""
+    with path.open(encoding="utf-8") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
+def inputs_digest(inputs: list[str]) -> str:
+    lines = []
+    for name in sorted(inputs):
+        p = Path(name)
+        lines.append(f"{name}:{sha256_file(p) if p.is_file() else 'missing'}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def relative(path: str, root: Path) -> str:
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(root.resolve())) if p.is_absolute() else path
+    except ValueError:
+        return path
+
+
+def build_manifest(results: Path, root: Path, config_sha256: str, software: dict[str, str], git_commit: str) -> pd.DataFrame:
+    rows = []
+    software_text = ";".join(f"{k}={v}" for k, v in sorted(software.items()))
+    for path in sorted(p for p in results.rglob("*") if p.is_file()):
+        rel = str(path.relative_to(root))
+        if SKIP_PARTS & set(path.relative_to(results).parts) or path.name == "manifest.csv":
+            continue
+        record = snakemake_record(rel, root / ".snakemake" / "metadata")
+        if record is None:
+            continue  # not a workflow output (e.g. .gitkeep)
+        inputs = sorted(relative(x, root) for x in record.get("input", []))
+        rows.append({
+            "path": rel, "rule": record.get("rule", ""), "rows": count_rows(path), "bytes": path.stat().st_size,
+            "sha256": sha256_file(path), "inputs": ";".join(inputs), "inputs_sha256": inputs_digest(inputs),
+            "config_sha256": config_sha256, "software": software_text, "git_commit": git_commit,
+        })
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_manifest(path: Path, results: Path, root: Path, config_sha256: str, software: dict[str, str], git_commit: str) -> pd.DataFrame:
+    table = build_manifest(results, root, config_sha256, software, git_commit)
+    tmp = path.with_suffix(".csv.tmp")
+    write_csv(table, tmp)
+    os.replace(tmp, path)  # never a half-written manifest
+    return table
+
+
+def verify_manifest(path: Path) -> list[str]:
+    """Differences between the manifest and the files on disk (empty list: all match)."""
+    if not path.exists():
+        return [f"{path}: no manifest (run the workflow first: make)"]
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    problems = []
+    for row in table.itertuples():
+        p = Path(row.path)
+        if not p.exists():
+            problems.append(f"{row.path}: missing")
+            continue
+        if sha256_file(p) != row.sha256:
+            problems.append(f"{row.path}: content changed (sha256 differs)")
+        if row.rows != "" and str(count_rows(p)) != row.rows:
+            problems.append(f"{row.path}: {count_rows(p)} rows, manifest says {row.rows}")
+        inputs = [x for x in row.inputs.split(";") if x]
+        if inputs_digest(inputs) != row.inputs_sha256:
+            changed = [x for x in inputs if not Path(x).exists()]
+            problems.append(f"{row.path}: its inputs changed since it was produced{' (missing: ' + ', '.join(changed) + ')' if changed else ''}")
+    return problems
