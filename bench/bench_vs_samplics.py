@@ -6,8 +6,11 @@ sampling fractions ~1% to ~80%), 20 indicators (12 shares, 8 means, ~5% missing)
 
 samplics (0.6): ReplicateWeight(method=bootstrap).replicate() for the replicate weights, then one
 ReplicateEstimator(method=bootstrap, param=proportion|mean).estimate(remove_nan=True) per indicator.
-samplics returns the replicate-weight rows sorted by stratum, not in input order: they are put back
-in input order through the unit id (_psu) before estimating.
+samplics 0.6 sorts the units by stratum label inside replicate() and then multiplies the replicate
+factors by the sampling weights in *input* order, so unless the input is already sorted by stratum
+label the replicate weights belong to the wrong units (see check_samplics_weights). The sample is
+therefore sorted by stratum label for both libraries, and samplics' rows are put back in input
+order through the unit id (_psu).
 barometer: StratifiedDesign.from_sample, estimate(..., bootstrap=spec) and estimate_table.
 Both timed in this process, after one warm-up, several times; medians compared. Target: barometer
 at least 20x faster.
@@ -55,6 +58,31 @@ def samplics_replicates(w: np.ndarray, strata: np.ndarray, B: int, seed: int) ->
     frame = rw.replicate(samp_weight=w, psu=ids, stratum=strata)
     frame = frame.set_index("_psu").loc[ids]  # back to input order
     return rw, frame.filter(like="_boot_wgt_").to_numpy()
+
+
+def check_samplics_weights(rep: np.ndarray, w: np.ndarray, stratum: np.ndarray, n_h: np.ndarray) -> None:
+    """Every replicate weight must be w_i * n_h / (n_h - 1) * m_i with integer counts m_i summing to
+    n_h - 1 in each stratum (Rao-Wu without fpc): catches misaligned weights."""
+    n_unit = n_h[stratum][:, None].astype(float)
+    counts = rep / w[:, None] * (n_unit - 1) / n_unit
+    if not np.allclose(counts, np.round(counts), atol=1e-6):
+        raise AssertionError("samplics replicate weights are not weight x rescaled counts: rows misaligned")
+    sums = np.add.reduceat(np.round(counts), np.flatnonzero(np.r_[True, np.diff(stratum) != 0]), axis=0)
+    if not np.all(sums == (n_h - 1)[:, None]):
+        raise AssertionError("samplics bootstrap counts do not sum to n_h - 1 per stratum")
+
+
+def sorted_by_label(sample):
+    """The same sample with units (and strata) ordered by stratum label, as samplics needs."""
+    from _synthetic import Sample
+
+    order = np.argsort(sample.labels, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    stratum = rank[sample.stratum]
+    units = np.argsort(stratum, kind="stable")
+    return Sample(stratum[units], sample.labels[order], sample.n_h[order], sample.N_h[order],
+                  sample.values[units], sample.kinds)
 
 
 def samplics_estimates(rw, rep: np.ndarray, w: np.ndarray, values: np.ndarray, kinds: list[str],
@@ -149,7 +177,10 @@ def main() -> int:
     parser.add_argument("--B", default="1000,10000", help="comma-separated replicate counts")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    sample = synthetic_sample(N_UNITS, INDICATORS, seed=2021)
+    sample = sorted_by_label(synthetic_sample(N_UNITS, INDICATORS, seed=2021))
+    w = (sample.N_h / sample.n_h)[sample.stratum]
+    _, rep = samplics_replicates(w, sample.unit_labels, 200, seed=1)
+    check_samplics_weights(rep, w, sample.stratum, sample.n_h)
     print("== Benchmark (c): barometer vs samplics, bootstrap SEs of 20 indicators ==")
     print(f"machine: {machine_line()}")
     print(f"data: n = {len(sample.stratum)} in {len(sample.n_h)} strata (n_h {sample.n_h.min()}-{sample.n_h.max()}, "

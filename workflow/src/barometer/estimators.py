@@ -33,12 +33,19 @@ class Estimates:
     weight_total: np.ndarray  # estimated domain size sum(w d)
     replicates: np.ndarray | None = None  # (B x K) replicate estimates
     spec: BootstrapSpec | None = None
+    stored_var_boot: np.ndarray | None = None  # when variances were accumulated without replicates
 
     @property
     def var_boot(self) -> np.ndarray:
+        if self.stored_var_boot is not None:
+            return self.stored_var_boot
         if self.replicates is None or self.spec is None:
             return np.full(len(self.estimate), np.nan)
         return replicate_variance(self.replicates, self.estimate, self.spec)
+
+    @property
+    def has_bootstrap(self) -> bool:
+        return self.stored_var_boot is not None or self.replicates is not None
 
 
 def replicate_variance(replicates: np.ndarray, full_sample: np.ndarray, spec: BootstrapSpec) -> np.ndarray:
@@ -190,7 +197,7 @@ def estimate_table(
 
     rule = rule or ReliabilityRule()
     kind = est.estimands["kind"].to_numpy()
-    var = est.var_boot if est.replicates is not None else est.var_taylor
+    var = est.var_boot if est.has_bootstrap else est.var_taylor
     share = kind == "share"
     # a share of exactly 0 or 1 has no variance; replicates may carry floating-point round-off
     var = np.where(share & ((est.estimate == 0) | (est.estimate == 1)), 0.0, var)
@@ -229,3 +236,190 @@ def estimate_table(
     table["flag"] = flag
     table["flag_reason"] = reason
     return table
+
+
+@dataclass
+class PartitionedEstimates:
+    """Estimates of I indicators in the whole population and in every level of some partitions
+    (e.g. sector, size class), with each level's complement and the level-minus-complement
+    difference. Arrays have one row per domain (``domains`` table) and one column per indicator."""
+
+    indicators: list[str]
+    kinds: np.ndarray
+    domains: pd.DataFrame  # domain, dimension, level
+    estimate: np.ndarray
+    var_taylor: np.ndarray
+    var_boot: np.ndarray
+    n: np.ndarray
+    df: np.ndarray
+    population_variance: np.ndarray
+    weight_total: np.ndarray
+    rest: dict  # estimate, var_taylor, var_boot, n, df of the complements (rows = domains, NaN for 'all')
+    difference: dict  # estimate, var_taylor, var_boot, df of level - complement
+    replicates: np.ndarray | None = None  # (B, domains, I) only if kept
+    spec: BootstrapSpec | None = None
+
+    def as_estimates(self) -> Estimates:
+        """Flattened (domain x indicator) view for estimate_table."""
+        D, I = self.estimate.shape
+        table = pd.DataFrame({
+            "indicator": np.tile(self.indicators, D),
+            "domain": np.repeat(self.domains["domain"].to_numpy(), I),
+            "dimension": np.repeat(self.domains["dimension"].to_numpy(), I),
+            "level": np.repeat(self.domains["level"].to_numpy(), I),
+        })
+        kinds = np.tile(self.kinds, D)
+        reps = None if self.replicates is None else self.replicates.reshape(self.replicates.shape[0], D * I)
+        est = Estimates(estimands=table.assign(kind=kinds), estimate=self.estimate.ravel(), var_taylor=self.var_taylor.ravel(),
+                        n=self.n.ravel(), df=self.df.ravel(), population_variance=self.population_variance.ravel(),
+                        weight_total=self.weight_total.ravel(), replicates=reps, spec=self.spec)
+        est.stored_var_boot = self.var_boot.ravel()
+        return est
+
+
+def estimate_partitioned(
+    design: StratifiedDesign,
+    values: np.ndarray,
+    kinds: list[str] | np.ndarray,
+    partitions: dict[str, np.ndarray],
+    indicators: list[str] | None = None,
+    bootstrap: BootstrapSpec | None = None,
+    keep_replicates: bool = False,
+) -> PartitionedEstimates:
+    """Shares, means or totals of every indicator (columns of ``values``, NaN = no answer) in the
+    population and in every level of each partition (``partitions[name]``: a label per unit).
+
+    Why not estimate(): the levels of a partition hold disjoint units, so their replicate sums come
+    from one product per partition over the units sorted by level (not one product per domain), and
+    each complement is 'all minus the level' at no cost. Variances accumulate per replicate block as
+    moments, so memory does not grow with the number of replicates (unless ``keep_replicates``, which
+    the percentile interval needs).
+    """
+    values = np.asarray(values, dtype=float)
+    n_units, I = values.shape
+    kinds = np.asarray(kinds)
+    ratio = kinds != "total"
+    observed = ~np.isnan(values)
+    num = np.where(observed, values, 0.0)
+    den = observed.astype(float)
+    w = design.weights
+
+    # domain structure: 'all', then each partition's levels (sorted labels)
+    rows = [("all", "all", "all")]
+    groups = []  # (partition name, order of units, slice bounds per level)
+    for name, labels in partitions.items():
+        labels = np.asarray(labels).astype(str)
+        levels = sorted(set(labels))
+        order = np.argsort(labels, kind="stable")
+        bounds = np.searchsorted(labels[order], levels + [chr(0x10FFFF)])
+        bounds[-1] = n_units
+        groups.append((name, order, [(int(bounds[k]), int(bounds[k + 1])) for k in range(len(levels))], len(rows)))
+        rows += [(f"{name}={level}", name, level) for level in levels]
+    domains = pd.DataFrame(rows, columns=["domain", "dimension", "level"])
+    D = len(domains)
+
+    sorted_rows = {id(m): [m[order] for _, order, _, _ in groups] for m in (num, den)}
+
+    def sums(weights: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+        """(D, I) weighted sums of ``matrix`` per domain; weights (n,) or (n, b) -> (D, b, I)."""
+        single = weights.ndim == 1
+        out = np.empty((D, I) if single else (D, weights.shape[1], I))
+        out[0] = weights @ matrix if single else weights.T @ matrix
+        for (_, order, slices, first), mo in zip(groups, sorted_rows[id(matrix)]):
+            wo = weights[order]
+            for k, (a, b) in enumerate(slices):
+                out[first + k] = wo[a:b] @ mo[a:b] if single else wo[a:b].T @ mo[a:b]
+        return out
+
+    def ratios(numerator, denominator):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(ratio, numerator / denominator, numerator)
+
+    num_sum, den_sum = sums(w, num), sums(w, den)
+    rest_num, rest_den = num_sum[0] - num_sum, den_sum[0] - den_sum
+    est, rest_est = ratios(num_sum, den_sum), ratios(rest_num, rest_den)
+    membership = np.zeros((D, n_units), dtype=bool)
+    membership[0] = True
+    for _, order, slices, first in groups:
+        for k, (a, b) in enumerate(slices):
+            membership[first + k, order[a:b]] = True
+
+    # linearisation: scores per domain, indicator (n x I each), their stratum sums in one product
+    var_taylor = np.empty((D, I))
+    rest_var = np.full((D, I), np.nan)
+    diff_var = np.full((D, I), np.nan)
+    n = np.empty((D, I))
+    rest_n = np.full((D, I), np.nan)
+    df = np.empty((D, I))
+    rest_df = np.full((D, I), np.nan)
+    diff_df = np.full((D, I), np.nan)
+    pop_var = np.empty((D, I))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for d in range(D):
+            inside = membership[d][:, None]
+            score = np.where(ratio, w[:, None] * inside * (num - est[d] * den) / den_sum[d], w[:, None] * inside * num)
+            score = np.nan_to_num(score)
+            var_taylor[d] = design.taylor_variance(score)
+            obs_d = observed & inside
+            n[d] = obs_d.sum(axis=0)
+            df[d] = design.degrees_of_freedom(obs_d)
+            mean_d = np.where(ratio, est[d], num_sum[d] / den_sum[d])
+            pop_var[d] = (w @ np.where(obs_d, (values - mean_d) ** 2, 0.0)) / den_sum[d]
+            if d == 0:
+                continue
+            outside = ~inside
+            rest_score = np.nan_to_num(np.where(ratio, w[:, None] * outside * (num - rest_est[d] * den) / rest_den[d],
+                                                w[:, None] * outside * num))
+            rest_var[d] = design.taylor_variance(rest_score)
+            diff_var[d] = design.taylor_variance(score - rest_score)
+            obs_r = observed & outside
+            rest_n[d] = obs_r.sum(axis=0)
+            rest_df[d] = design.degrees_of_freedom(obs_r)
+            diff_df[d] = design.degrees_of_freedom(observed)
+    var_taylor = np.where(n > 0, var_taylor, np.nan)
+
+    var_boot = np.full((D, I), np.nan)
+    rest_boot = np.full((D, I), np.nan)
+    diff_boot = np.full((D, I), np.nan)
+    kept = None
+    if bootstrap is not None:
+        centre = np.nan_to_num(est), np.nan_to_num(rest_est), np.nan_to_num(est - rest_est)
+        moments = [[np.zeros((D, I)), np.zeros((D, I))] for _ in range(3)]
+        empty_rest = ~(np.nan_to_num(rest_n) > 0)
+        kept = np.empty((bootstrap.replicates, D, I)) if keep_replicates else None
+        for start, factors in iter_blocks(design, bootstrap):
+            rep_w = factors * w[:, None]
+            rn, rd = sums(rep_w, num), sums(rep_w, den)  # (D, b, I)
+            theta = ratios(rn, rd)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                # an empty complement (all respondents inside the domain) is exactly empty, whatever
+                # round-off 'all minus domain' leaves
+                theta_rest = np.where(empty_rest[:, None, :], np.nan, ratios(rn[0][None] - rn, rd[0][None] - rd))
+            for (s1, s2), value, c in zip(moments, (theta, theta_rest, theta - theta_rest), centre):
+                deviation = np.nan_to_num(value - c[:, None, :], nan=0.0, posinf=0.0, neginf=0.0)
+                s1 += deviation.sum(axis=1)
+                s2 += (deviation**2).sum(axis=1)
+            if kept is not None:
+                kept[start : start + factors.shape[1]] = np.moveaxis(theta, 1, 0)
+        B = bootstrap.replicates
+        out = []
+        for s1, s2 in moments:
+            mean = s1 / B
+            v = bootstrap.scale * s2 if bootstrap.centre == "mse" else bootstrap.scale * (s2 - B * mean**2)
+            out.append(np.clip(v, 0.0, None))
+        var_boot, rest_boot, diff_boot = out
+        var_boot = np.where(n > 0, var_boot, np.nan)
+        rest_boot = np.where(empty_rest, np.nan, rest_boot)
+        diff_boot = np.where(empty_rest | ~(n > 0), np.nan, diff_boot)
+        rest_boot[0] = np.nan
+        diff_boot[0] = np.nan
+
+    rest_est[0] = np.nan
+    return PartitionedEstimates(
+        indicators=list(indicators) if indicators is not None else [f"v{k}" for k in range(I)],
+        kinds=kinds, domains=domains, estimate=est, var_taylor=var_taylor, var_boot=var_boot, n=n, df=df,
+        population_variance=pop_var, weight_total=den_sum,
+        rest={"estimate": rest_est, "var_taylor": rest_var, "var_boot": rest_boot, "n": rest_n, "df": rest_df},
+        difference={"estimate": est - rest_est, "var_taylor": diff_var, "var_boot": diff_boot, "df": diff_df},
+        replicates=kept, spec=bootstrap,
+    )

@@ -7,6 +7,7 @@ Stages hold no statistics of their own; they are the I/O around the package's pu
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 from types import SimpleNamespace
@@ -171,71 +172,94 @@ def bootstrap_spec(params, edition: str) -> BootstrapSpec:
 
 
 def bootstrap_estimates(i, o, params, wildcards, config) -> None:
+    from .estimators import estimate_partitioned
+
     codebook, strata, frame = _analysis(i, config)
-    es = build_estimands(frame, codebook, params.domains, level_order(strata), complements=params.differences["dimensions"])
+    values = codebook.indicator_values(frame)
+    meta = codebook.indicators.set_index("indicator").loc[values.columns]
     design = design_for(frame, params.bootstrap)
     spec = bootstrap_spec(params, wildcards.edition)
-    est = estimate(design, es.values, es.domains, es.table["kind"].to_numpy(), es.table, bootstrap=spec)
+    keep = "percentile" in (params.ci["method"], params.ci["mean_method"])
+    partitions = {d: frame[d].astype(str).to_numpy() for d in params.domains}
+    pe = estimate_partitioned(design, values.to_numpy(dtype=float), meta["kind"].to_numpy(), partitions,
+                              list(values.columns), bootstrap=spec, keep_replicates=keep)
     rule = ReliabilityRule.from_config(params.reliability, params.publication)
+    est = pe.as_estimates()
     table = estimate_table(est, ci_method=params.ci["method"], mean_method=params.ci["mean_method"], level=params.ci["level"], rule=rule)
-    table["max_weight_share"] = _max_weight_share(design.weights, es.values, es.domains)
+    table.insert(1, "block", table["indicator"].map(meta["block"]))
+    table.insert(len(table.columns) - 11, "unit", np.where(table["kind"] == "share", "percent", "mean_percent"))
+    observed_domain = np.repeat(np.arange(len(pe.domains)), len(pe.indicators))
+    table["max_weight_share"] = _max_weight_share_partitioned(design.weights, values.to_numpy(float), frame, pe)[observed_domain, np.tile(np.arange(len(pe.indicators)), len(pe.domains))]
     table["reliability_standard"] = rule.standard
     table["variance_strata_policy"] = design.singleton_policy
-    estimates = to_percent(table[table["role"] == "estimate"].drop(columns="role"))
-    write_csv(estimates, o.estimates)
+    # a domain outside an indicator's universe by definition (non-adopters for an adopters-only
+    # question) is not an estimand
+    universe = table["indicator"].map(meta["universe"])
+    structural = (table["dimension"] == "adopter_status") & (table["n"] == 0) & (universe != "all")
+    write_csv(to_percent(table[~structural].reset_index(drop=True)), o.estimates)
 
-    differences = _differences(est, es, design, params)
+    differences = _differences(pe, meta, params)
     write_csv(differences, o.differences)
     write_csv(check_claims(_claims(i), differences, params.differences["alpha"]), o.claims)
     variance = design.variance_strata.assign(singleton_policy=design.singleton_policy)
     write_csv(variance, o.variance_strata)
+    log.info("%d estimates, %d differences, B = %d", len(table), len(differences), spec.replicates)
 
 
-def _differences(est, es, design, params) -> pd.DataFrame:
-    table = es.table.reset_index(drop=True)
-    key = table.set_index(["indicator", "dimension", "level", "role"]).index
-    position = pd.Series(np.arange(len(table)), index=key)
-    first, second = [], []
-    for k, row in table[(table["role"] == "estimate") & table["dimension"].isin(params.differences["dimensions"])].iterrows():
-        other = position.get((row["indicator"], row["dimension"], row["level"], "complement"))
-        if other is not None:
-            first.append(k)
-            second.append(int(other))
-    first, second = np.asarray(first), np.asarray(second)
-    c = contrast(est, first, second, design, es.values, es.domains)
-    var = c.get("var_boot", c["var_taylor"])
-    se = np.sqrt(var)
-    df = c["df"].astype(float)
-    level = params.ci["level"]
-    if params.ci["mean_method"] == "percentile" and "replicates" in c:
-        low, high = intervals.percentile(c["replicates"], level)
-    else:
-        low, high = intervals.wald(c["difference"], se, df, level)
+def _max_weight_share_partitioned(weights, values, frame, pe) -> np.ndarray:
+    """(domains, indicators): the largest single respondent's share (percent) of the domain's weight."""
+    out = np.empty((len(pe.domains), values.shape[1]))
+    observed = ~np.isnan(values)
+    for d, row in enumerate(pe.domains.itertuples()):
+        inside = np.ones(len(frame), dtype=bool) if row.domain == "all" else (frame[row.dimension].astype(str) == row.level).to_numpy()
+        w = np.where(observed & inside[:, None], weights[:, None], 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[d] = 100.0 * w.max(axis=0) / w.sum(axis=0)
+    return out
+
+
+def _differences(pe, meta: pd.DataFrame, params) -> pd.DataFrame:
+    """Each level of the configured dimensions against the rest of the population, per indicator.
+    Intervals: t with the bootstrap standard error of the difference and the design df."""
     from scipy import stats
 
+    level = params.ci["level"]
+    rows = []
+    for d, dom in enumerate(pe.domains.itertuples()):
+        if dom.dimension not in params.differences["dimensions"]:
+            continue
+        for k, indicator in enumerate(pe.indicators):
+            if not (pe.n[d, k] > 0 and pe.rest["n"][d, k] > 0):
+                continue
+            rows.append({"indicator": indicator, "block": meta.at[indicator, "block"], "kind": meta.at[indicator, "kind"],
+                         "dimension": dom.dimension, "level": dom.level, "domain": dom.domain,
+                         "estimate_domain": pe.estimate[d, k], "estimate_rest": pe.rest["estimate"][d, k],
+                         "difference": pe.difference["estimate"][d, k],
+                         "var": pe.difference["var_boot"][d, k] if pe.spec is not None else pe.difference["var_taylor"][d, k],
+                         "var_taylor": pe.difference["var_taylor"][d, k], "df": pe.difference["df"][d, k],
+                         "n_domain": pe.n[d, k], "n_rest": pe.rest["n"][d, k]})
+    out = pd.DataFrame(rows)
+    se = np.sqrt(out.pop("var").to_numpy())
+    df = out["df"].to_numpy(dtype=float)
+    low, high = intervals.wald(out["difference"], se, df, level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = c["difference"] / se
+        t = out["difference"].to_numpy() / se
         p = np.where(se > 0, 2 * stats.t.sf(np.abs(t), np.where(df > 0, df, 1)), np.nan)
-    out = table.loc[first, ["indicator", "block", "kind", "dimension", "level", "domain"]].reset_index(drop=True)
-    out["estimate_domain"] = est.estimate[first]
-    out["estimate_rest"] = est.estimate[second]
-    out["difference"] = c["difference"]
-    out["se"] = se
-    out["se_taylor"] = np.sqrt(c["var_taylor"])
-    out["ci_low"] = low
-    out["ci_high"] = high
-    out["df"] = df
-    out["t"] = t
-    out["p_value"] = p
-    out["n_domain"] = est.n[first]
-    out["n_rest"] = est.n[second]
-    method = params.differences["adjust"]
+    out.insert(out.columns.get_loc("var_taylor"), "se", se)
+    out["se_taylor"] = np.sqrt(out.pop("var_taylor"))
+    out["ci_low"], out["ci_high"], out["t"], out["p_value"] = low, high, t, p
     out["p_adjusted"] = np.nan
-    for _, idx in out.groupby(["indicator", "dimension"]).groups.items():
-        valid = [i for i in idx if np.isfinite(out.at[i, "p_value"])]
-        if valid:
-            out.loc[valid, "p_adjusted"] = multipletests(out.loc[valid, "p_value"], method=method)[1]
-    out["adjust_method"] = method
+    # statsmodels' Holm step calls gc.collect() on every family (0.1 s each with pandas' heap);
+    # freezing the current objects keeps those collections cheap
+    gc.freeze()
+    try:
+        for _, idx in out.groupby(["indicator", "dimension"]).groups.items():
+            valid = [i for i in idx if np.isfinite(out.at[i, "p_value"])]
+            if valid:
+                out.loc[valid, "p_adjusted"] = multipletests(out.loc[valid, "p_value"], method=params.differences["adjust"])[1]
+    finally:
+        gc.unfreeze()
+    out["adjust_method"] = params.differences["adjust"]
     out["significant"] = out["p_adjusted"] < params.differences["alpha"]
     percent = out["kind"] == "share"
     for column in ("estimate_domain", "estimate_rest", "difference", "se", "se_taylor", "ci_low", "ci_high"):

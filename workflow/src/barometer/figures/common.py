@@ -154,6 +154,8 @@ ADOPTER, NON_ADOPTER = "adopter_status=adopter", "adopter_status=non_adopter"
 ESTIMATE_COLUMNS = ["indicator", "domain", "estimate", "ci_low", "ci_high", "n", "flag"]
 ROW_INCH = 0.3  # height of one bar
 FIG_WIDTH = style.WIDTH - 0.2  # save() pads 0.1 inch on each side
+Series = tuple  # (legend label, colour, rows indexed by key); a 'colour' column of the rows overrides
+Panel = tuple  # (title, keys, labels, series, xlabel key)
 
 
 def wrap(text: str, width: int = 42) -> str:
@@ -231,10 +233,11 @@ def domain_series(data: FigureData, name: str, level: str, domains: list[str]) -
     return [(data.domain_label(d), DOMAIN_COLOURS[d.split("=")[-1]], item_series(data, name, level, d)) for d in domains]
 
 
-def level_rows(data: FigureData, name: str, item: str, domain: str = "all") -> pd.DataFrame:
-    """The single-code levels of one item ('decrease', 'unchanged', 'increase'), indexed by level,
-    each with its colour on the ordered scale."""
+def level_rows(data: FigureData, name: str, item: str | None = None, domain: str = "all") -> pd.DataFrame:
+    """The single-code levels of one item (by default the block's first) ('decrease', 'unchanged',
+    'increase'), indexed by level, each with its colour on the ordered scale."""
     levels = block_levels(data, name)
+    item = item or data.codebook.block_items(name)[0]
     rows = data.select([f"{item}.{level}" for level in levels], domain)
     rows = rows.set_axis(rows["indicator"].str.rsplit(".", n=1).str[1])
     return rows.assign(colour=rows.index.map(dict(zip(levels, ordinal_colours(len(levels))))))
@@ -268,9 +271,6 @@ def draw_bar(ax: plt.Axes, y: float, r, color: str, height: float) -> None:
                 ecolor="#333333", elinewidth=0.9, capsize=2, zorder=3)
 
 
-Series = tuple  # (legend label, colour, rows indexed by key); a 'colour' column overrides per row
-
-
 def bar_panel(ax: plt.Axes, keys: list[str], labels: list[str], series: list[Series], language: str,
               *, annotate: bool = True) -> pd.DataFrame:
     """Horizontal bars: one row per key (top to bottom), the series' bars side by side within a row,
@@ -283,7 +283,8 @@ def bar_panel(ax: plt.Axes, keys: list[str], labels: list[str], series: list[Ser
                 continue
             r = rows.loc[key]
             y = i + (j - (len(series) - 1) / 2) * h
-            draw_bar(ax, y, r, r.get("colour", colour) if isinstance(r.get("colour"), str) else colour, h * 0.9)
+            own = r.get("colour")
+            draw_bar(ax, y, r, own if isinstance(own, str) else colour, h * 0.9)
             drawn.append(r)
             if annotate and r.flag != "suppress":
                 ax.text(r.ci_high, y, f" {num(r.estimate, language)}", va="center", ha="left", fontsize=6.5,
@@ -310,10 +311,11 @@ def item_labels(data: FigureData, keys: list[str], series: list[Series], width: 
     return [wrap(data.item_label(indicator[k]), width) for k in keys]
 
 
-def legend_handles(series: list[Series], rows: pd.DataFrame, language: str) -> list:
+def legend_handles(series: list[Series], rows: pd.DataFrame, language: str, *, whisker: bool = True) -> list:
     """Series (when more than one), the CI whisker, and the reliability marks that occur."""
     handles = [Patch(facecolor=c, alpha=0.85, label=label) for label, c, _ in series] if len(series) > 1 else []
-    handles.append(Line2D([], [], color="#333333", marker="|", markersize=7, linewidth=0.9, label=t("ci", language)))
+    if whisker:
+        handles.append(Line2D([], [], color="#333333", marker="|", markersize=7, linewidth=0.9, label=t("ci", language)))
     if (rows["flag"] == "review").any():
         handles.append(Patch(facecolor="white", edgecolor=style.NEUTRAL, hatch=style.UNRELIABLE_HATCH, label=t("review_key", language)))
     if (rows["flag"] == "suppress").any():
@@ -336,7 +338,7 @@ def bottom_legend(fig: plt.Figure, handles: list) -> None:
                columnspacing=1.2, ncol=legend_columns([h.get_label() for h in handles]))
 
 
-def panel_title(ax: plt.Axes, text: str, width: int = 100) -> None:
+def panel_title(ax: plt.Axes, text: str, width: int = 90) -> None:
     """A panel's title from the figure's left edge (like the figure title), not the axes' edge: the
     axes title only reserves the room, so that the layout engine keeps it free."""
     text = wrap(text, width)
@@ -345,7 +347,7 @@ def panel_title(ax: plt.Axes, text: str, width: int = 100) -> None:
                 ha="left", va="bottom", fontsize=9)
 
 
-def figure_title(fig: plt.Figure, text: str, width: int = 100) -> None:
+def figure_title(fig: plt.Figure, text: str, width: int = 85) -> None:
     """The question asked, over the whole figure from its left edge (panels may carry their own)."""
     fig.suptitle(wrap(text, width), x=0.0, ha="left", fontsize=9.5)
 
@@ -359,8 +361,13 @@ def finish(fig: plt.Figure, data: FigureData, title: dict, drawn: pd.DataFrame, 
     text = str(n) + (": " + ", ".join(f"{label} {data.base_n(g)}" for label, g in groups) if groups else "")
     if "kind" in drawn and ((drawn["kind"] == "mean") & (drawn["ci_low"] < 0)).any():
         notes = [*notes, t("mean_clipped", data.language)]
-    text = caption(title[data.language], text, data, drawn, "; ".join(x[:1].lower() + x[1:] for x in notes if x))
-    return FigureResult(figure=fig, caption=re.sub(r"\. (\w)", lambda m: ". " + m.group(1).upper(), text), base_n=n)
+    return FigureResult(figure=fig, caption=caption_text(data, title, text, drawn, notes), base_n=n)
+
+
+def caption_text(data: FigureData, title: dict, base: str, rows: pd.DataFrame | None, notes: list[str]) -> str:
+    """caption() with the notes joined into one sentence, every sentence capitalised."""
+    text = caption(title[data.language], base, data, rows, "; ".join(x[:1].lower() + x[1:] for x in notes if x))
+    return re.sub(r"\. (\w)", lambda m: ". " + m.group(1).upper(), text)
 
 
 def panel_height(keys: list, series: list) -> float:
@@ -391,9 +398,6 @@ def item_figure(data: FigureData, name: str, series: list[Series], order: list[s
     return finish(fig, data, title, drawn, base=base, groups=groups, notes=[asked_note(data, name), *notes])
 
 
-Panel = tuple  # (title, keys, labels, series, xlabel key)
-
-
 def stacked_figure(data: FigureData, panels: list[Panel], title: str | None = None) -> tuple[plt.Figure, pd.DataFrame, list]:
     """Panels one above the other, each as tall as its bars; returns the figure, the rows drawn
     and the legend handles of the series of all panels (each label once)."""
@@ -412,10 +416,11 @@ def stacked_figure(data: FigureData, panels: list[Panel], title: str | None = No
     return fig, pd.concat(drawn), list(series.values())
 
 
-def shares_and_means_figure(data: FigureData, name: str, items: list[str], title: dict) -> FigureResult:
-    """Shares of a block's answers (one item: each answer level; several: each item) and, below, the
-    mean magnitudes the codebook asks of the firms that gave an answer, with their n."""
+def shares_and_means_figure(data: FigureData, name: str, title: dict, items: list[str] | None = None) -> FigureResult:
+    """Shares of a block's answers (one item: each answer level; several, by default all: each item)
+    and, below, the mean magnitudes the codebook asks of the firms that gave an answer, with their n."""
     block(data, name)
+    items = items or data.codebook.block_items(name)
     if len(items) == 1:
         rows = level_rows(data, name, items[0])
         keys = list(rows.index)
@@ -437,7 +442,7 @@ def shares_and_means_figure(data: FigureData, name: str, items: list[str], title
     ], block_question(data, name))
     if drawn.empty:
         raise BarometerError(f"no estimates for block '{name}' among the estimates of edition {data.edition}")
-    bottom_legend(fig, legend_handles([None], drawn, data.language))
+    bottom_legend(fig, legend_handles([], drawn, data.language))
     return finish(fig, data, title, drawn, notes=[asked_note(data, name), t("means_n", data.language) if len(mean_rows) else ""])
 
 
@@ -490,7 +495,7 @@ def heatmap_figure(data: FigureData, name: str, level: str, dimension: str, titl
     for side in ax.spines.values():
         side.set_visible(False)
     figure_title(fig, block_question(data, name))
-    bottom_legend(fig, legend_handles([None], cells, data.language)[1:])
+    bottom_legend(fig, legend_handles([], cells, data.language, whisker=False))
     return finish(fig, data, title, cells, notes=[asked_note(data, name), t("cell", data.language)])
 
 
@@ -506,8 +511,8 @@ TEXT.update({
     "geo_VL": {"en": "Flanders", "nl": "Vlaanderen"},
     "secondary": {"en": "Open marker: figure reported by press or a blog", "nl": "Open symbool: cijfer uit pers of blog"},
     "primary": {"en": "Filled marker: official release or report", "nl": "Gevuld symbool: officiële publicatie of rapport"},
-    "xs_source": {"en": "Sources: AI-Barometer {edition} re-estimated; published figures as transcribed in data/raw/published",
-                  "nl": "Bronnen: AI-Barometer {edition} herschat; gepubliceerde cijfers zoals overgenomen in data/raw/published"},
+    "published": {"en": "published figures with their source and its grade as transcribed in data/raw/published",
+                  "nl": "gepubliceerde cijfers met hun bron en de kwaliteit ervan zoals overgenomen in data/raw/published"},
 })
 SECONDARY_GRADES = {"press", "blog"}
 
@@ -537,6 +542,5 @@ def publisher(data: FigureData, source_id: str) -> str:
 
 
 def xs_finish(fig: plt.Figure, data: FigureData, title: dict, base: int, notes: list[str]) -> FigureResult:
-    parts = [f"{title[data.language]} ({t('base', data.language)} = {base})", f"{int(round(data.ci_level * 100))}%-CI",
-             *notes, t("xs_source", data.language, edition=data.edition)]
-    return FigureResult(figure=fig, caption=". ".join(p.rstrip(".") for p in parts if p) + ".", base_n=base)
+    text = caption_text(data, title, str(base), None, [*notes, t("published", data.language)])
+    return FigureResult(figure=fig, caption=text, base_n=base)

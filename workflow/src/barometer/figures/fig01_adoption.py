@@ -7,6 +7,7 @@ from matplotlib.patches import Patch
 
 from .common import DOMAIN_COLOURS, FigureData, FigureResult, indicator_series, item_figure, num
 
+BLOCKS = ("technologies",)
 TITLE = {"en": "Number of AI technologies used", "nl": "Adoptiegraad aantal AI-technologieën"}
 
 
@@ -33,4 +34,4 @@ def draw(data: FigureData) -> FigureResult:
             handles.append(Patch(color=colour, alpha=0.85, label=f"{data.item_label(total)}: {num(r.estimate, data.language)}% "
                                  f"[{num(r.ci_low, data.language)}–{num(r.ci_high, data.language)}]"))
     series = [("", None, pd.concat(rows))]
-    return item_figure(data, "technologies", series, list(series[0][2].index), TITLE, base=pd.concat(totals), handles=handles)
+    return item_figure(data, BLOCKS[0], series, list(series[0][2].index), TITLE, base=pd.concat(totals), handles=handles)

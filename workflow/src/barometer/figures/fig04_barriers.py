@@ -2,11 +2,12 @@
 
 from .common import ADOPTER, NON_ADOPTER, FigureData, FigureResult, descending, domain_series, item_figure, item_series, t
 
+BLOCKS = ("barriers",)
 TITLE = {"en": "Barriers to adopting AI technologies", "nl": "Drempels adoptie AI-technologieën"}
 
 
 def draw(data: FigureData) -> FigureResult:
-    series = domain_series(data, "barriers", "yes", [ADOPTER, NON_ADOPTER])
-    everyone = item_series(data, "barriers", "yes")
-    return item_figure(data, "barriers", series, descending(everyone), TITLE, base=everyone,
+    series = domain_series(data, BLOCKS[0], "yes", [ADOPTER, NON_ADOPTER])
+    everyone = item_series(data, BLOCKS[0], "yes")
+    return item_figure(data, BLOCKS[0], series, descending(everyone), TITLE, base=everyone,
                        groups=[(label, rows) for label, _, rows in series], notes=[t("sorted", data.language)])

@@ -8,11 +8,12 @@ from .common import (ADOPTER, FIG_WIDTH, NON_ADOPTER, FigureData, FigureResult, 
                      bottom_legend, descending, figure_title, finish, item_labels, item_series, level_series,
                      legend_handles, ordinal_colours, panel_height, present, t)
 
+BLOCKS = ("knowledge",)
 TITLE = {"en": "Lack of AI knowledge and skills", "nl": "Gebrekkige kennis AI"}
 
 
 def draw(data: FigureData) -> FigureResult:
-    name = "knowledge"
+    name = BLOCKS[0]
     levels = block_levels(data, name)
     panels = [(d, [level_series(data, name, lv, c, d) for lv, c in zip(levels, ordinal_colours(len(levels)))])
               for d in (ADOPTER, NON_ADOPTER)]

@@ -1,12 +1,12 @@
 """Figure 8: change in the AI budget over the past year (adopters), the answer scale in order."""
 
-from .common import FigureData, FigureResult, block, cap, item_figure, level_rows
+from .common import FigureData, FigureResult, cap, item_figure, level_rows
 
+BLOCKS = ("budget",)
 TITLE = {"en": "Change in the AI budget over the past year", "nl": "Evolutie AI-budget"}
 
 
 def draw(data: FigureData) -> FigureResult:
-    (item,) = data.codebook.block_items("budget") if block(data, "budget") else ()
-    rows = level_rows(data, "budget", item)
+    rows = level_rows(data, BLOCKS[0])
     labels = {k: cap(data.level_label(ind)) for k, ind in rows["indicator"].items()}
-    return item_figure(data, "budget", [("", None, rows)], list(rows.index), TITLE, xlabel="share_adopters", labels=labels)
+    return item_figure(data, BLOCKS[0], [("", None, rows)], list(rows.index), TITLE, xlabel="share_adopters", labels=labels)

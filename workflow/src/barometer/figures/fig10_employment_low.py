@@ -3,9 +3,10 @@ no change, increase, and the mean size of the decrease and of the increase."""
 
 from .common import FigureData, FigureResult, shares_and_means_figure
 
+BLOCKS = ("employment",)
 TITLE = {"en": "Impact of AI technologies on the employment of low-skilled workers",
          "nl": "Impact AI-technologieën op tewerkstelling laagopgeleide werknemers"}
 
 
 def draw(data: FigureData) -> FigureResult:
-    return shares_and_means_figure(data, "employment", ["employment_low_skilled"], TITLE)
+    return shares_and_means_figure(data, BLOCKS[0], TITLE, ["employment_low_skilled"])

@@ -3,9 +3,10 @@ no change, increase, and the mean size of the decrease and of the increase."""
 
 from .common import FigureData, FigureResult, shares_and_means_figure
 
+BLOCKS = ("employment",)
 TITLE = {"en": "Impact of AI technologies on the employment of high-skilled workers",
          "nl": "Impact AI-technologieën op tewerkstelling hoogopgeleide werknemers"}
 
 
 def draw(data: FigureData) -> FigureResult:
-    return shares_and_means_figure(data, "employment", ["employment_high_skilled"], TITLE)
+    return shares_and_means_figure(data, BLOCKS[0], TITLE, ["employment_high_skilled"])

@@ -3,8 +3,9 @@ many cells are unreliable or suppressed."""
 
 from .common import FigureData, FigureResult, heatmap_figure
 
+BLOCKS = ("applications",)
 TITLE = {"en": "Applications of AI technologies by sector", "nl": "Toepassing AI-technologieën per bedrijfssector"}
 
 
 def draw(data: FigureData) -> FigureResult:
-    return heatmap_figure(data, "applications", "yes", "sector", TITLE)
+    return heatmap_figure(data, BLOCKS[0], "yes", "sector", TITLE)

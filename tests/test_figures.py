@@ -1,0 +1,204 @@
+"""Figures (barometer.figures) drawn from the workflow's own results, in English and in Dutch.
+
+Every figure: a valid PNG of sensible size for a 7-inch page; the caption's base N is the largest n
+of the estimates it draws (pinned to the report's N); Dutch labels differ from English ones; two
+renders give identical PNG and SVG bytes. Also: an edition without one technology still draws, and
+bad inputs fail with a one-line message (no traceback) and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import matplotlib.text
+import pandas as pd
+import pytest
+from PIL import Image
+
+from barometer.errors import BarometerError, InputError
+from barometer.figures import stage
+from barometer.figures.common import FigureData
+
+ROOT = Path(__file__).resolve().parents[1]
+ESTIMATES = ROOT / "results" / "2021" / "estimates" / "estimates.csv"
+CROSS = ROOT / "results" / "cross_survey"
+EDITION = ROOT / "config" / "editions" / "2021"
+# Base N of each figure: the report's N (Figures 1-12, Tables 3-5); the Barometer 2021 re-estimate
+# for the cross-survey figures.
+BASE_N = {
+    "fig01_adoption": 1717, "fig02_technologies": 1717, "fig03_potential": 1717, "fig04_barriers": 1628,
+    "fig05_knowledge": 1234, "fig06_applications": 555, "fig07_sources": 545, "fig08_budget": 540,
+    "fig09_impact": 532, "fig10_employment_low": 532, "fig11_employment_high": 532, "fig12_policy": 1559,
+    "table3_sectors": 1717, "table4_sizes": 1717, "table5_applications": 555,
+    "xs_timeseries": 1717, "xs_forest": 1717,
+}
+EDITION_FIGURES = [f for f in BASE_N if not f.startswith("xs_")]
+CROSS_FIGURES = [f for f in BASE_N if f.startswith("xs_")]
+# A label each language must show (and the other must not)
+LABELS = {
+    "fig04_barriers": ("Non-adopters", "Niet-adopters"),
+    "fig05_knowledge": ("Non-adopters", "Niet-adopters"),
+    "fig02_technologies": ("Text mining", "Tekstanalyse (text mining)"),
+    "table3_sectors": ("Manufacturing", "Industrie"),
+    "table4_sizes": ("Micro (5-9 employees)", "Micro (5-9 werknemers)"),
+    "fig08_budget": ("Unchanged", "Onveranderd"),
+    "xs_timeseries": ("Eurostat, Belgium, 10+ employees", "Eurostat, België, 10+ werknemers"),
+}
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    if not ESTIMATES.exists():
+        pytest.skip(f"{ESTIMATES.relative_to(ROOT)} does not exist: run the workflow first (the full suite does)")
+    files = {"estimates": ESTIMATES, "codebook": EDITION / "codebook.yaml", "strata": EDITION / "strata.yaml"}
+    if (CROSS / "comparison.csv").exists() and (CROSS / "differences.csv").exists():
+        files |= {"comparison": CROSS / "comparison.csv", "differences": CROSS / "differences.csv",
+                  "package": ROOT / "data" / "raw" / "published" / "datapackage.json",
+                  "crosswalk": ROOT / "config" / "crosswalk.yaml"}
+    return SimpleNamespace(**{k: str(v) for k, v in files.items()})
+
+
+@pytest.fixture(scope="module")
+def data(inputs):
+    """FigureData per language, read as the Snakemake stage reads it."""
+    return {lang: stage.figure_data(inputs, lang, "2021") for lang in ("en", "nl")}
+
+
+def render(name: str, data: FigureData, directory: Path, tag: str = "") -> tuple[dict, set[str], Path, Path]:
+    result = stage.draw(name, data)
+    texts = {t.get_text() for t in result.figure.findobj(matplotlib.text.Text) if t.get_text().strip()}
+    png, svg, caption = (directory / f"{name}_{data.language}{tag}.{ext}" for ext in ("png", "svg", "caption.json"))
+    stage.save(result, name, data.language, png, svg, caption)
+    return json.loads(caption.read_text(encoding="utf-8")), texts, png, svg
+
+
+def needs(name: str, data: dict) -> None:
+    if name.startswith("xs_") and "comparison" not in data["en"].extra:
+        pytest.skip("results/cross_survey/comparison.csv and differences.csv do not exist")
+
+
+def expected_base_n(name: str, data: FigureData) -> int:
+    """Largest n of the estimates of the figure's blocks (all firms), or of the Barometer's own
+    re-estimates in the cross-survey comparison."""
+    if name.startswith("xs_"):
+        comparison = data.extra["comparison"]
+        return int(comparison.loc[(comparison["grade"] == "reference") & (comparison["indicator"] == "adoption.any"), "n"].max())
+    e = data.estimates
+    return int(e.loc[e["block"].isin(stage.figure_module(name).BLOCKS) & (e["domain"] == "all"), "n"].max())
+
+
+@pytest.mark.parametrize("name", list(BASE_N))
+def test_figure(name, data, tmp_path):
+    needs(name, data)
+    captions, texts = {}, {}
+    for lang in ("en", "nl"):
+        captions[lang], texts[lang], png, svg = render(name, data[lang], tmp_path)
+        with Image.open(png) as image:
+            image.verify()
+        with Image.open(png) as image:
+            width, height = image.size
+        # savefig.dpi 200: 7 inches wide at most (a page's text width), and neither a sliver nor a tower
+        assert 1000 <= width <= 7.0 * 200 + 2, (lang, width)
+        assert 300 <= height <= 12 * 200, (lang, height)
+        assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        caption = captions[lang]
+        assert caption["figure"] == name and caption["language"] == lang
+        assert caption["base_n"] == BASE_N[name] == expected_base_n(name, data[lang])
+        assert f"N = {BASE_N[name]}" in caption["caption"]
+    assert captions["en"]["caption"] != captions["nl"]["caption"]
+    assert ("Source" in captions["en"]["caption"]) and ("Bron" in captions["nl"]["caption"])
+    assert texts["en"] != texts["nl"]
+    if name in LABELS:
+        english, dutch = LABELS[name]
+        assert any(english in x for x in texts["en"] | {captions["en"]["caption"]})
+        assert any(dutch in x for x in texts["nl"] | {captions["nl"]["caption"]})
+        assert not any(dutch in x for x in texts["en"]) and not any(english == x for x in texts["nl"])
+
+
+@pytest.mark.parametrize("name", ["fig04_barriers", "table5_applications", "fig11_employment_high", "xs_forest"])
+def test_rendering_is_deterministic(name, data, tmp_path):
+    needs(name, data)
+    _, _, png1, svg1 = render(name, data["en"], tmp_path, "_1")
+    _, _, png2, svg2 = render(name, data["en"], tmp_path, "_2")
+    assert png1.read_bytes() == png2.read_bytes()
+    assert svg1.read_bytes() == svg2.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["fig01_adoption", "fig02_technologies", "fig03_potential", "table3_sectors", "table4_sizes"])
+def test_edition_without_one_technology(name, data, tmp_path):
+    """An edition that dropped a technology: its estimates and codebook lack it; the figure draws the rest."""
+    full = data["en"]
+    codebook = full.codebook
+    items = codebook.items[codebook.items["item"] != "tech_nlg"]
+    indicators = codebook.indicators[codebook.indicators["item"] != "tech_nlg"]
+    raw = {**codebook.raw, "blocks": {**codebook.raw["blocks"], "technologies": {
+        **codebook.raw["blocks"]["technologies"],
+        "items": [i for i in codebook.raw["blocks"]["technologies"]["items"] if i["id"] != "tech_nlg"]}}}
+    smaller = type(codebook)(path=codebook.path, raw=raw, items=items, indicators=indicators)
+    estimates = full.estimates[~full.estimates["indicator"].str.startswith("tech_nlg.")]
+    caption, texts, png, _ = render(name, FigureData(estimates, smaller, full.strata, "2021", "en"), tmp_path)
+    assert png.stat().st_size > 10_000
+    assert not any("Natural language generation" in x for x in texts)
+    assert any("Text mining" in x for x in texts) or name == "fig01_adoption"
+    assert caption["base_n"] == 1717
+
+
+def test_estimates_missing_an_indicator_still_draw(data, tmp_path):
+    """Estimates without one item (the codebook still lists it): the figure leaves it out."""
+    full = data["en"]
+    estimates = full.estimates[~full.estimates["indicator"].str.startswith("tech_rpa.")]
+    _, texts, _, _ = render("fig02_technologies", FigureData(estimates, full.codebook, full.strata, "2021", "en"), tmp_path)
+    assert not any("Robotic process automation" in x for x in texts)
+
+
+def test_codebook_without_the_block(data):
+    full = data["en"]
+    raw = {**full.codebook.raw, "blocks": {k: v for k, v in full.codebook.raw["blocks"].items() if k != "barriers"}}
+    codebook = type(full.codebook)(path=full.codebook.path, raw=raw, items=full.codebook.items, indicators=full.codebook.indicators)
+    with pytest.raises(BarometerError, match="no block 'barriers'"):
+        stage.draw("fig04_barriers", FigureData(full.estimates, codebook, full.strata, "2021", "en"))
+
+
+def test_unknown_figure():
+    with pytest.raises(BarometerError, match="unknown figure 'fig99_nothing'"):
+        stage.figure_module("fig99_nothing")
+    with pytest.raises(BarometerError, match="unknown figure"):
+        stage.figure_module("common")
+
+
+def test_missing_column(inputs, tmp_path):
+    broken = tmp_path / "estimates.csv"
+    pd.read_csv(inputs.estimates).drop(columns=["ci_high"]).to_csv(broken, index=False)
+    with pytest.raises(InputError, match="ci_high"):
+        stage.figure_data(SimpleNamespace(**{**vars(inputs), "estimates": str(broken)}), "en", "2021")
+
+
+def snakemake_job(inputs, tmp_path, figure: str, language: str = "en") -> SimpleNamespace:
+    output = SimpleNamespace(png=str(tmp_path / f"{figure}.png"), svg=str(tmp_path / f"{figure}.svg"),
+                             caption=str(tmp_path / f"{figure}.caption.json"))
+    return SimpleNamespace(input=inputs, output=output, params=SimpleNamespace(language=language),
+                           wildcards=SimpleNamespace(edition="2021", figure=figure), log=[str(tmp_path / "figure.log")],
+                           rule="figure")
+
+
+def test_stage_run_writes_the_caption(inputs, tmp_path):
+    stage.run(snakemake_job(inputs, tmp_path, "fig08_budget", "nl"))
+    caption = json.loads((tmp_path / "fig08_budget.caption.json").read_text(encoding="utf-8"))
+    assert list(caption) == sorted(caption)
+    assert caption == {"base_n": 540, "caption": caption["caption"], "figure": "fig08_budget", "language": "nl"}
+    assert (tmp_path / "fig08_budget.svg").exists()
+
+
+@pytest.mark.parametrize("figure, language, message", [
+    ("fig99_nothing", "en", "unknown figure 'fig99_nothing'"),
+    ("fig08_budget", "fr", "report.language must be one of en, nl"),
+])
+def test_stage_run_fails_cleanly(inputs, tmp_path, capsys, figure, language, message):
+    with pytest.raises(SystemExit) as exit_info:
+        stage.run(snakemake_job(inputs, tmp_path, figure, language))
+    assert exit_info.value.code == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert message in (tmp_path / "figure.log").read_text(encoding="utf-8")
