@@ -73,5 +73,5 @@ def all_targets():
         ]
     for e in published_editions():
         targets += [f"results/{e}/audit/source_checks.csv", f"results/{e}/estimates/reproduction.csv"]
-    targets += ["results/cross_survey/comparison.csv", "results/cross_survey/gap_decomposition.csv"]
+    targets += ["results/cross_survey/comparison.csv", "results/cross_survey/gap_decomposition.csv", "results/longitudinal/changes.csv"]
     return targets

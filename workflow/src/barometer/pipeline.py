@@ -384,6 +384,21 @@ def compare_surveys(i, o, params, wildcards, config) -> None:
     write_csv(gap, o.gap)
 
 
+def longitudinal(i, o, params, wildcards, config) -> None:
+    from .longitudinal import changes, edition_series, shared_indicators
+    from .published import read_resource
+
+    editions = list(params.editions)
+    codebooks = {e: Codebook.load(path) for e, path in zip(editions, i.codebooks)}
+    estimates = {e: read_csv(path) for e, path in zip(editions, i.estimates)}
+    shared = shared_indicators(codebooks)
+    table = changes(estimates, shared, params.level)
+    series = edition_series(estimates, read_resource(i.package, "cross_survey"), read_resource(i.package, "sources"))
+    write_csv(table, o.changes)
+    write_csv(series, o.series)
+    log.info("%d editions, %d shared indicators, %d changes", len(editions), len(shared), len(table))
+
+
 REPORT_PACKAGES = ("barometer", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib",
                    "pandera", "frictionless", "jupytext", "nbclient", "nbconvert", "pypandoc_binary", "typst")
 
@@ -455,6 +470,7 @@ STAGES = {
     "validate_cross_survey_sources": validate_cross_survey_sources,
     "compare_surveys": compare_surveys,
     "report": report,
+    "longitudinal": longitudinal,
 }
 
 

@@ -482,9 +482,10 @@ def heatmap_figure(data: FigureData, name: str, level: str, dimension: str, titl
                     color="white" if level_ > 0.6 else "#222222", style="italic" if r.flag == "review" else "normal")
     ax.set_xlim(-0.5, len(keys) - 0.5)
     ax.set_ylim(ys[-1] + 0.5, -0.5)
-    # more than 8 columns: slanted labels, as even wrapped ones would collide
-    slant = len(keys) > 8
-    ax.set_xticks(range(len(keys)), [wrap(data.item_label(overall.at[k, "indicator"]), 40 if slant else 14) for k in keys],
+    # many columns or long words: slanted labels, as even wrapped ones would collide
+    names = [short_label(data.item_label(overall.at[k, "indicator"])) for k in keys]
+    slant = len(keys) > 8 or max(len(word) for n in names for word in n.split()) > 13
+    ax.set_xticks(range(len(keys)), [wrap(n, 30 if slant else 14) for n in names],
                   fontsize=7, rotation=45 if slant else 0, ha="left" if slant else "center", rotation_mode="anchor")
     everyone = data.domain_label(ADOPTER if block(data, name)["asked"] == "adopters" else "all")
     ax.set_yticks(ys, [wrap(levels[d.split("=", 1)[1]], 24) if d != "all" else everyone for d in domains])
@@ -497,6 +498,12 @@ def heatmap_figure(data: FigureData, name: str, level: str, dimension: str, titl
     figure_title(fig, block_question(data, name))
     bottom_legend(fig, legend_handles([], cells, data.language, whisker=False))
     return finish(fig, data, title, cells, notes=[asked_note(data, name), t("cell", data.language)])
+
+
+def short_label(text: str, limit: int = 30) -> str:
+    """A long label without its closing explanation in brackets, as the report heads its tables
+    ('Autonome machines (autonome robots, ...)' -> 'Autonome machines')."""
+    return re.sub(r"\s*\([^()]*\)$", "", text) if len(text) > limit else text
 
 
 def interval_text(r, language: str) -> str:

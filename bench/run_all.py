@@ -1,0 +1,54 @@
+"""Run every benchmark and the coverage simulation in sequence, printing their tables (`make bench`).
+
+    .venv/bin/python bench/run_all.py            # the full set, about 15 minutes on 2 cores
+    .venv/bin/python bench/run_all.py --quick    # smaller settings, a smoke run of a few minutes
+
+Each script runs as its own process (so one's memory does not weigh on the next); the exit status is
+non-zero when any of them fails. Timings are only comparable on an otherwise idle machine: every
+script prints the load average when it starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+FULL = [
+    ["bench_estimates_2021.py"],
+    ["bench_scaling.py"],
+    ["bench_vs_samplics.py"],
+    ["coverage.py"],
+]
+QUICK = [
+    ["bench_estimates_2021.py", "--runs", "2", "--stage-runs", "0"],
+    ["bench_scaling.py", "--n", "1e3,1e4,1e5", "--B", "100,1000"],
+    ["bench_vs_samplics.py", "--B", "1000", "--runs", "3"],
+    ["coverage.py", "--reps", "300", "--replicates", "200"],
+]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller settings (smoke run)")
+    args = parser.parse_args()
+    failed = []
+    for script, *options in QUICK if args.quick else FULL:
+        print(f"\n{'=' * 100}\n$ python bench/{script} {' '.join(options)}\n", flush=True)
+        start = time.perf_counter()
+        code = subprocess.call([sys.executable, str(BENCH / script), *options], cwd=BENCH.parent)
+        print(f"\n[{script}: exit {code}, {time.perf_counter() - start:.0f} s]", flush=True)
+        if code != 0:
+            failed.append(script)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
