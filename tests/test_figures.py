@@ -145,6 +145,25 @@ def test_edition_without_one_technology(name, data, tmp_path):
     assert caption["base_n"] == 1717
 
 
+FIXTURE_2099 = ROOT / "tests" / "fixtures" / "edition_2099"
+
+
+def test_fixture_edition_2099(tmp_path):
+    """The fixture edition adds a technology (generative AI), drops an initiative and has three size
+    classes: every edition figure draws from its own codebook, with the added item and without the dropped one."""
+    estimates = ROOT / "results" / "2099" / "estimates" / "estimates.csv"
+    if not estimates.exists():
+        pytest.skip("results/2099/estimates/estimates.csv does not exist (snakemake --configfile tests/fixtures/edition_2099/config.yaml)")
+    inputs = SimpleNamespace(estimates=str(estimates), codebook=str(FIXTURE_2099 / "codebook.yaml"), strata=str(FIXTURE_2099 / "strata.yaml"))
+    data = stage.figure_data(inputs, "en", "2099")
+    texts = {}
+    for name in EDITION_FIGURES:
+        _, texts[name], _, _ = render(name, data, tmp_path)
+    assert any("Generative AI" in x for x in texts["fig02_technologies"] | texts["table3_sectors"])
+    assert not any("coaching" in x for x in texts["fig12_policy"])
+    assert any("SME (5-49 employees)" in x for x in texts["table4_sizes"])
+
+
 def test_estimates_missing_an_indicator_still_draw(data, tmp_path):
     """Estimates without one item (the codebook still lists it): the figure leaves it out."""
     full = data["en"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -91,9 +92,9 @@ def _check_columns(frame: pd.DataFrame, codebook: Codebook, path: Path) -> None:
     extra = [c for c in frame.columns if c not in expected]
     if missing:
         hint = f"; the file has unknown column(s) {extra} - renamed?" if extra else ""
-        raise InputError(f"required column missing (the codebook {codebook.path.name} expects it){hint}", path=path, row=1, column=missing[0])
+        raise InputError(f"required column missing (the codebook {codebook.path} expects it){hint}", path=path, row=1, column=missing[0])
     if extra:
-        raise InputError(f"unknown column not in the codebook {codebook.path.name}", path=path, row=1, column=extra[0])
+        raise InputError(f"unknown column, not in the codebook {codebook.path}", path=path, row=1, column=extra[0])
 
 
 def export_schema(codebook: Codebook, strata: list[str], decimal: str = ".") -> pa.DataFrameSchema:
@@ -159,6 +160,13 @@ def load_export(path: str | Path, codebook: Codebook, strata: list[str]) -> pd.D
     return frame
 
 
+def _value(value) -> str:
+    """A cell as the user wrote it: 7 rather than np.float64(7.0)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return repr(int(value))
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
 def _schema_error(err: SchemaErrors, path: Path) -> InputError:
     cases = err.failure_cases
     cases = cases[cases["column"].notna()] if "column" in cases else cases
@@ -166,16 +174,24 @@ def _schema_error(err: SchemaErrors, path: Path) -> InputError:
     column = first.get("column")
     index = first.get("index")
     check = str(first.get("check"))
-    count = int((cases["column"] == column).sum()) if "column" in cases else 1
+    in_column = cases[cases["column"] == column] if "column" in cases else cases
+    count = len(in_column)
+    row = None if index is None or pd.isna(index) else int(index)
     if check.startswith("field_uniqueness"):
-        message = f"duplicate value {first['failure_case']!r} (must be unique)"
+        rows = sorted(int(i) for i in in_column["index"].dropna())
+        message = f"duplicate value {_value(first['failure_case'])} (must be unique): rows {', '.join(map(str, rows[:5]))}"
+        count = 1
     elif check.startswith("isin"):
-        message = f"value {first['failure_case']!r} is not an allowed code ({check})"
+        allowed = [_value(x) for x in first["check"].statistics["allowed_values"]] if hasattr(first["check"], "statistics") else None
+        allowed = allowed or [_value(float(a)) if re.fullmatch(r"[\d.]+", a) else a for a in re.findall(r"'[^']+'|[\d.]+", check[5:])]
+        shown = ", ".join(allowed[:6]) + (f", ... ({len(allowed)} values)" if len(allowed) > 6 else "")
+        message = f"value {_value(first['failure_case'])} is not allowed (expected one of {shown})"
     elif check.startswith("not_nullable"):
         message = "value missing (required)"
+    elif check.startswith("str_matches"):
+        message = f"value {_value(first['failure_case'])} does not have the expected format ({check})"
     else:
-        message = f"value {first['failure_case']!r} fails check {check}"
+        message = f"value {_value(first['failure_case'])} fails check {check}"
     if count > 1:
         message += f"; {count} failing values in this column"
-    row = None if index is None or pd.isna(index) else int(index)
     return InputError(message, path=path, row=row, column=column)
