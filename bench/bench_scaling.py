@@ -3,21 +3,26 @@
 Synthetic stratified samples (bench/_synthetic.py: 36 strata, sampling fractions from ~1% to ~80%,
 50 indicators, 60% shares and 40% means, ~5% missing) for n in {1e3, 1e4, 1e5, 1e6} and
 B in {100, 1000}. Each configuration runs in its own child process: the child generates the data,
-then builds the design and runs estimate(..., bootstrap=spec) and estimate_table. Reported: the
-estimation time (design + estimate + estimate_table), the whole child's wall time, its peak RSS
-(which includes the n x 50 data matrix itself: 400 MB at n = 1e6).
+then builds the design and runs the estimator and estimate_table. Two estimators (--estimator):
+  estimate     estimate(design, values, True, kinds, bootstrap=spec): the generic API (the CLI's),
+               which keeps all B x K replicate estimates;
+  partitioned  estimate_partitioned(design, values, kinds, {}, bootstrap=spec): the pipeline's,
+               which accumulates the variances block by block (no partitions here: overall only).
+Reported: the estimation time (design + estimator + estimate_table), the whole child's wall time,
+its peak RSS (which includes the n x 50 data matrix itself: 400 MB at n = 1e6).
 
 The replicate factors are an (n x block_size) matrix per block; block_size is chosen so that this
 matrix stays under --block-mb (default 64 MB): block_size = clip(block_mb / (8 n), 1, 250).
 Target: n = 1e6, B = 1000 under 120 s and under 4 GB peak.
 
     .venv/bin/python bench/bench_scaling.py [--n 1e3,1e4,1e5,1e6] [--B 100,1000] [--block-mb 64]
-                                            [--block-sweep] [--profile]
+                                            [--estimator estimate,partitioned] [--block-sweep] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -31,7 +36,7 @@ def auto_block_size(n: int, block_mb: float) -> int:
     return int(min(250, max(1, block_mb * MB // (8 * n))))
 
 
-def child(n: int, replicates: int, block_size: int, profile: bool) -> None:
+def child(n: int, replicates: int, block_size: int, estimator: str, profile: bool) -> None:
     import resource
 
     from _synthetic import synthetic_sample
@@ -40,7 +45,7 @@ def child(n: int, replicates: int, block_size: int, profile: bool) -> None:
     import barometer.reliability  # noqa: F401
     from barometer.bootstrap import BootstrapSpec
     from barometer.design import StratifiedDesign
-    from barometer.estimators import estimate, estimate_table
+    from barometer.estimators import estimate, estimate_partitioned, estimate_table
 
     t0 = time.perf_counter()
     sample = synthetic_sample(n, INDICATORS, seed=n)
@@ -51,7 +56,10 @@ def child(n: int, replicates: int, block_size: int, profile: bool) -> None:
         design = StratifiedDesign.from_sample(sample.unit_labels, sample.population)
         t_design = time.perf_counter()
         spec = BootstrapSpec(replicates=replicates, seed=12345, block_size=block_size)
-        est = estimate(design, sample.values, True, sample.kinds, bootstrap=spec)
+        if estimator == "estimate":
+            est = estimate(design, sample.values, True, sample.kinds, bootstrap=spec)
+        else:
+            est = estimate_partitioned(design, sample.values, sample.kinds, {}, bootstrap=spec).as_estimates()
         t_est = time.perf_counter()
         estimate_table(est)
         return t_design, t_est
@@ -74,8 +82,9 @@ def child(n: int, replicates: int, block_size: int, profile: bool) -> None:
           "table_s": t_end - t_est, "estimation_s": t_end - t_start, "data_rss": rss_data})
 
 
-def run(n: int, replicates: int, block_size: int, profile: bool = False):
-    args = [__file__, "--child", str(n), str(replicates), str(block_size)] + (["--profile"] if profile else [])
+def run(n: int, replicates: int, block_size: int, estimator: str, profile: bool = False):
+    args = [__file__, "--child", str(n), str(replicates), str(block_size), "--estimator", estimator]
+    args += ["--profile"] if profile else []
     return run_child(args).check()
 
 
@@ -84,59 +93,68 @@ def main() -> int:
     parser.add_argument("--n", default="1e3,1e4,1e5,1e6", help="comma-separated sample sizes")
     parser.add_argument("--B", default="100,1000", help="comma-separated replicate counts")
     parser.add_argument("--block-mb", type=float, default=64.0, help="memory bound of one block's factor matrix")
+    parser.add_argument("--estimator", default="estimate,partitioned", help="estimate and/or partitioned")
     parser.add_argument("--block-sweep", action="store_true", help="also time n = 1e6, B = 1000 at several block sizes")
     parser.add_argument("--profile", action="store_true", help="cProfile the largest configuration (top functions to stderr)")
     parser.add_argument("--child", nargs=3, type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(*args.child, profile=args.profile)
+        child(*args.child, estimator=args.estimator, profile=args.profile)
         return 0
 
     sizes = [int(float(x)) for x in args.n.split(",")]
     reps = [int(float(x)) for x in args.B.split(",")]
+    estimators = [e.strip() for e in args.estimator.split(",")]
     print("== Benchmark (b): scaling with n and B (synthetic, 36 strata, 50 indicators, ~5% missing) ==")
     print(f"machine: {machine_line()}")
     rows, results = [], {}
     for n in sizes:
         for B in reps:
             bs = auto_block_size(n, args.block_mb)
-            r = run(n, B, bs)
-            results[(n, B)] = (r, bs)
-            rows.append([f"{n:.0e}", B, bs, f"{r.result['estimation_s']:.2f}", f"{r.result['design_s']:.2f}",
-                         f"{r.result['estimate_s']:.2f}", f"{r.result['table_s']:.2f}",
-                         f"{r.result['data_s']:.2f}", f"{r.wall_s:.2f}", f"{r.max_rss_bytes / GB:.3f}",
-                         f"{r.result['data_rss'] / GB:.3f}"])
-            print(f"  n={n:.0e} B={B}: {r.result['estimation_s']:.2f} s, {r.max_rss_bytes / GB:.3f} GB", flush=True)
-    print(f"\nblock_size = clip({args.block_mb:g} MB / (8 n), 1, 250); times in seconds, memory in GB (peak RSS "
-          "of the whole child; 'data' = peak RSS right after generating the data)")
-    print(table(rows, ["n", "B", "block", "estimation s", "design s", "estimate() s", "table s", "data gen s", "child wall s",
-                       "peak GB", "data GB"]))
+            for estimator in estimators:
+                r = run(n, B, bs, estimator)
+                results[(estimator, n, B)] = (r, bs)
+                rows.append([estimator, f"{n:.0e}", B, bs, f"{r.result['estimation_s']:.2f}", f"{r.result['design_s']:.2f}",
+                             f"{r.result['estimate_s']:.2f}", f"{r.result['table_s']:.2f}", f"{r.result['data_s']:.2f}",
+                             f"{r.wall_s:.2f}", f"{r.max_rss_bytes / GB:.3f}", f"{r.result['data_rss'] / GB:.3f}"])
+                print(f"  {estimator} n={n:.0e} B={B}: {r.result['estimation_s']:.2f} s, {r.max_rss_bytes / GB:.3f} GB",
+                      flush=True)
+    print(f"\nblock_size = clip({args.block_mb:g} MB / (8 n), 1, 250). Seconds; GB = peak RSS of the whole child "
+          "('data GB': right after generating the data). estimation = design + estimator + table.")
+    print(table(rows, ["estimator", "n", "B", "block", "estimation s", "design s", "estimator s", "table s",
+                       "data gen s", "child wall s", "peak GB", "data GB"], align="llrrrrrrrrrr"))
 
-    key = (TARGET["n"], TARGET["B"])
-    if key in results:
-        r, bs = results[key]
+    limit_s, limit_gb = TARGET["seconds"], TARGET["gb"]
+    for estimator in estimators:
+        if (estimator, TARGET["n"], TARGET["B"]) not in results:
+            continue
+        r, bs = results[(estimator, TARGET["n"], TARGET["B"])]
         secs, gb = r.result["estimation_s"], r.max_rss_bytes / GB
-        limit_s, limit_gb = TARGET["seconds"], TARGET["gb"]
         time_verdict = "met" if secs < limit_s else f"MISSED by {secs - limit_s:.1f} s"
         memory_verdict = "met" if gb < limit_gb else f"MISSED by {gb - limit_gb:.2f} GB"
-        print(f"\ntarget n=1e6, B=1000 (block_size {bs}): estimation {secs:.1f} s vs {limit_s:g} s -> {time_verdict}; "
-              f"whole child {r.wall_s:.1f} s; peak {gb:.2f} GB vs {limit_gb:g} GB -> {memory_verdict}")
+        print(f"target n=1e6, B=1000, {estimator} (block_size {bs}): estimation {secs:.1f} s vs {limit_s:g} s -> "
+              f"{time_verdict}; whole child {r.wall_s:.1f} s; peak {gb:.2f} GB vs {limit_gb:g} GB -> {memory_verdict}")
 
     if args.block_sweep:
         rows, n_max = [], TARGET["n"]
-        for bs in (5, 10, 25, 50, 100):
-            r = run(TARGET["n"], TARGET["B"], bs)
-            rows.append([bs, f"{bs * 8 * n_max / MB:.0f}", f"{r.result['estimate_s']:.2f}",
-                         f"{r.result['estimation_s']:.2f}", f"{r.max_rss_bytes / GB:.3f}"])
-            print(f"  block_size {bs}: {r.result['estimation_s']:.2f} s", flush=True)
+        for estimator in estimators:
+            for bs in (8, 32, 125):
+                r = run(n_max, TARGET["B"], bs, estimator)
+                rows.append([estimator, bs, f"{bs * 8 * n_max / MB:.0f}", f"{r.result['estimate_s']:.2f}",
+                             f"{r.result['estimation_s']:.2f}", f"{r.max_rss_bytes / GB:.3f}"])
+                print(f"  {estimator} block_size {bs}: {r.result['estimation_s']:.2f} s", flush=True)
         print("\nblock-size sweep at n = 1e6, B = 1000:")
-        print(table(rows, ["block_size", "factor MB", "estimate() s", "estimation s", "peak GB"]))
+        print(table(rows, ["estimator", "block_size", "factor matrix MB", "estimator s", "estimation s", "peak GB"],
+                    align="lrrrrr"))
 
     if args.profile:
         n, B = max(sizes), max(reps)
-        r = run(n, B, auto_block_size(n, args.block_mb), profile=True)
-        print(f"\ncProfile of n={n:.0e}, B={B} (estimation {r.result['estimation_s']:.1f} s), top functions by own time:")
-        print("\n".join(line for line in r.stderr.splitlines() if line.strip())[-3000:])
+        for estimator in estimators:
+            r = run(n, B, auto_block_size(n, args.block_mb), estimator, profile=True)
+            print(f"\ncProfile of {estimator}, n={n:.0e}, B={B} (estimation {r.result['estimation_s']:.1f} s), "
+                  "top functions by own time:")
+            print("\n".join(line for line in r.stderr.splitlines() if line.strip())[-3000:])
+    print(f"load average at the end: {os.getloadavg()[0]:.2f}")
     return 0
 
 

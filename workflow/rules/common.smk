@@ -74,4 +74,6 @@ def all_targets():
     for e in published_editions():
         targets += [f"results/{e}/audit/source_checks.csv", f"results/{e}/estimates/reproduction.csv"]
     targets += ["results/cross_survey/comparison.csv", "results/cross_survey/gap_decomposition.csv", "results/longitudinal/changes.csv"]
+    targets += figure_targets() + LONGITUDINAL_FIGURES
+    targets += ["results/report/barometer.html", "results/report/barometer.pdf"]
     return targets

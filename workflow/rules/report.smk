@@ -4,7 +4,8 @@ REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
 
 
 def report_figures(suffix):
-    return [f for f in figure_targets() if f.endswith(suffix) and (f"results/{REPORT_EDITION}/" in f or "cross_survey" in f)]
+    figures = [f for f in figure_targets() if f"results/{REPORT_EDITION}/" in f or "cross_survey" in f] + LONGITUDINAL_FIGURES
+    return [f for f in figures if f.endswith(suffix)]
 
 
 rule report:
@@ -26,6 +27,9 @@ rule report:
         comparison="results/cross_survey/comparison.csv",
         cross_survey_differences="results/cross_survey/differences.csv",
         gap="results/cross_survey/gap_decomposition.csv",
+        changes="results/longitudinal/changes.csv",
+        codebook=config["editions"][REPORT_EDITION]["codebook"],
+        strata=config["editions"][REPORT_EDITION]["strata"],
         figures=report_figures(".png"),
         captions=report_figures(".caption.json"),
         code=code("reporting.py", "render.py"),

@@ -186,6 +186,7 @@ def estimate_table(
     mean_method: str = "wald",
     level: float = 0.95,
     rule=None,
+    bounds: tuple | None = None,
 ) -> pd.DataFrame:
     """One row per estimand: estimate, bootstrap and Taylor SE, CI, n, effective n, df, CV, flag.
 
@@ -212,6 +213,12 @@ def estimate_table(
         reps = est.replicates[:, ~share] if est.replicates is not None else None
         lo, hi = mean_interval(mean_method, est.estimate[~share], var[~share], est.df[~share], level, reps)
         low[~share], high[~share] = lo, hi
+    if bounds is not None:
+        # a mean of answers on a bounded scale (e.g. percentages) has a bounded interval
+        lower, upper = (np.broadcast_to(np.asarray(b, dtype=float), low.shape) for b in bounds)
+        clipped = ~share & ((low < lower) | (high > upper))
+        low, high = np.where(~share, np.clip(low, lower, upper), low), np.where(~share, np.clip(high, lower, upper), high)
+        note[clipped] = "interval clipped to the answer scale"
     n_eff = np.where(
         share,
         effective_n(est.estimate, var, est.n),

@@ -185,17 +185,24 @@ def bootstrap_estimates(i, o, params, wildcards, config) -> None:
                               list(values.columns), bootstrap=spec, keep_replicates=keep)
     rule = ReliabilityRule.from_config(params.reliability, params.publication)
     est = pe.as_estimates()
-    table = estimate_table(est, ci_method=params.ci["method"], mean_method=params.ci["mean_method"], level=params.ci["level"], rule=rule)
+    scale = codebook.items.set_index("item")[["min", "max"]].astype(float)
+    items = est.estimands["indicator"].map(meta["item"])
+    bounds = (items.map(scale["min"]).fillna(-np.inf).to_numpy(), items.map(scale["max"]).fillna(np.inf).to_numpy())
+    table = estimate_table(est, ci_method=params.ci["method"], mean_method=params.ci["mean_method"], level=params.ci["level"],
+                           rule=rule, bounds=bounds)
     table.insert(1, "block", table["indicator"].map(meta["block"]))
     table.insert(len(table.columns) - 11, "unit", np.where(table["kind"] == "share", "percent", "mean_percent"))
     observed_domain = np.repeat(np.arange(len(pe.domains)), len(pe.indicators))
     table["max_weight_share"] = _max_weight_share_partitioned(design.weights, values.to_numpy(float), frame, pe)[observed_domain, np.tile(np.arange(len(pe.indicators)), len(pe.domains))]
     table["reliability_standard"] = rule.standard
     table["variance_strata_policy"] = design.singleton_policy
-    # a domain outside an indicator's universe by definition (non-adopters for an adopters-only
-    # question) is not an estimand
+    # Not estimands: a domain outside an indicator's universe by definition (non-adopters for an
+    # adopters-only question), and a share fixed by the definition of adopter status (technology use
+    # among non-adopters is 0, 'uses at least one' among adopters is 100%)
     universe = table["indicator"].map(meta["universe"])
-    structural = (table["dimension"] == "adopter_status") & (table["n"] == 0) & (universe != "all")
+    defining = {spec["count_codes"]["block"] for spec in (codebook.raw.get("derived") or {}).values() if "count_codes" in spec}
+    tautological = table["indicator"].map(meta["block"]).isin(defining) & table["estimate"].isin([0.0, 1.0]) & (table["se_taylor"] == 0)
+    structural = (table["dimension"] == "adopter_status") & (((table["n"] == 0) & (universe != "all")) | tautological)
     write_csv(to_percent(table[~structural].reset_index(drop=True)), o.estimates)
 
     differences = _differences(pe, meta, params)

@@ -8,7 +8,7 @@ Standards (shared/reference/methods.md):
 - ``cv``: Statistics Canada's coefficient-of-variation rule: CV <= 16.5% release, up to 33.3% release
   with a warning (review), above 33.3% suppress.
 Means have no NCHS proportion standard: they are flagged for review above a relative standard error
-(default 30%) or when fewer than 30 effective respondents stand behind them.
+(default 30%) or with fewer than 30 answers, and suppressed with fewer than 10 (default).
 Independently of the standard, cells with fewer respondents than the publication minimum are
 suppressed (a disclosure rule for firm-level data).
 """
@@ -32,6 +32,7 @@ class ReliabilityRule:
     cv_release: float = 0.165
     cv_warn: float = 0.333
     mean_max_rse: float = 0.30
+    mean_min_n: int = 10
     min_respondents: int = 5
 
     @classmethod
@@ -45,6 +46,7 @@ class ReliabilityRule:
             cv_release=reliability["cv"]["release"],
             cv_warn=reliability["cv"]["warn"],
             mean_max_rse=reliability["mean_max_rse"],
+            mean_min_n=reliability.get("mean_min_n", 10),
             min_respondents=publication["min_respondents"],
         )
 
@@ -104,6 +106,7 @@ def flag_estimates(rule: ReliabilityRule, kind, estimate, var, n, df, level=0.95
     numeric = ~share & ~empty
     mark(numeric & (cv > rule.mean_max_rse), "review", f"relative standard error > {rule.mean_max_rse:.0%}")
     mark(numeric & (n < 30), "review", "fewer than 30 respondents")
+    mark(numeric & (n < rule.mean_min_n), "suppress", f"mean of fewer than {rule.mean_min_n} answers")
     mark(~empty & (n < rule.min_respondents), "suppress", f"fewer than {rule.min_respondents} respondents")
 
     names = np.array(["ok", "review", "suppress"], dtype=object)[flag]

@@ -68,8 +68,67 @@ def with_ci(row, decimals: int = 1) -> str:
     return text
 
 
-def markdown_table(frame: pd.DataFrame, floatfmt: str = ".1f") -> str:
-    return frame.to_markdown(index=False, floatfmt=floatfmt)
+def markdown_table(frame: pd.DataFrame, floatfmt: str = ".1f", widths: list[int] | None = None) -> str:
+    """A pipe table. ``widths``: relative column widths; pandoc reads them from the dashes of the
+    separator line, which is rewritten here (tabulate sizes them by content, squeezing short columns
+    next to long text)."""
+    text = frame.to_markdown(index=False, floatfmt=floatfmt)
+    if not widths:
+        return text
+    lines = text.splitlines()
+    cells = lines[1].strip("|").split("|")
+    rebuilt = []
+    for cell, width in zip(cells, widths):
+        left, right = cell.startswith(":"), cell.endswith(":")
+        rebuilt.append((":" if left else "") + "-" * max(width, 3) + (":" if right else ""))
+    lines[1] = "|" + "|".join(rebuilt) + "|"
+    return "\n".join(lines)
+
+
+def labeller(ctx: Context):
+    """Readable labels of indicators and domains, from the edition's codebook and strata."""
+    from .codebook import Codebook
+    from .strata import Strata
+
+    if "labeller" not in ctx._cache:
+        codebook = Codebook.load(ctx.files["codebook"])
+        strata = Strata.load(ctx.files["strata"]).labels("en")
+        meta = codebook.indicators.set_index("indicator")
+
+        def indicator(name: str) -> str:
+            if name not in meta.index:
+                return name.replace("_", " ")
+            row = meta.loc[name]
+            level = f" ({row['level_en']})" if row["level_en"] and row["level_en"] not in ("yes",) else ""
+            return f"{row['item_label_en']}{level}"
+
+        def domain(name: str) -> str:
+            if name == "all":
+                return "all"
+            parts = []
+            for part in name.split(";"):
+                key, value = part.split("=", 1)
+                if key == "adopter_status":
+                    parts.append("adopters" if value == "adopter" else "non-adopters")
+                else:
+                    parts.append(strata.get(key, {}).get(value, value))
+            return ", ".join(parts)
+
+        ctx._cache["labeller"] = (indicator, domain)
+    return ctx._cache["labeller"]
+
+
+def interval(value: float, low: float, high: float, decimals: int = 1) -> str:
+    if not np.isfinite(value):
+        return "–"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return f"{value:.{decimals}f}"
+    return f"{value:.{decimals}f} ({low:.{decimals}f}; {high:.{decimals}f})"
+
+
+def where(location: str, section: str) -> str:
+    short = location.replace("Figure ", "Fig. ").replace("Table ", "Tab. ")
+    return f"{short}, {'summary' if section == 'Summary' else '§' + str(section)}"
 
 
 def estimate(ctx: Context, indicator: str, domain: str = "all") -> pd.Series:
@@ -141,38 +200,46 @@ def methods_numbers(ctx: Context) -> dict:
 
 def exclusion_table(ctx: Context) -> pd.DataFrame:
     accounting = ctx.table("accounting")
-    return accounting[accounting["count"] != "data"].rename(columns={"count": "Records", "detail": "Detail", "records": "Number"})
-
-
-def weights_table(ctx: Context) -> pd.DataFrame:
-    d = ctx.table("diagnostics")
-    d = d[d["stratum"] != "total"][["stratum", "N_frame", "n_usable", "f_h", "weight"]]
-    return d.rename(columns={"stratum": "Stratum", "N_frame": "N_h", "n_usable": "n_h", "f_h": "f_h", "weight": "Weight"})
+    out = accounting[accounting["count"] != "data"].fillna("")
+    return out.rename(columns={"count": "Records", "detail": "Detail", "records": "Number"})
 
 
 def reproduction_summary(ctx: Context) -> pd.DataFrame:
     s = ctx.table("reproduction_summary")
-    return s.rename(columns={"group": "Published numbers", "values": "Values", "median_abs_diff_pp": "Median |diff| (pp)",
-                             "max_abs_diff_pp": "Max |diff| (pp)", "within_tolerance": "Within tolerance", "target": "Target", "met": "Met"})
+    out = pd.DataFrame({
+        "Published numbers": s["group"], "Values": s["values"],
+        "Median |diff| (pp)": s["median_abs_diff_pp"].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
+        "Max |diff| (pp)": s["max_abs_diff_pp"].map(lambda v: "–" if pd.isna(v) else f"{v:.3f}"),
+        "Target": s["target"], "Met": s["met"].map({True: "yes", False: "NO"}),
+    })
+    return out
+
+
+def _reproduction_rows(ctx: Context, rows: pd.DataFrame, with_n: bool = False) -> pd.DataFrame:
+    indicator, domain = labeller(ctx)
+    out = pd.DataFrame({
+        "Where": [where(a, b) for a, b in zip(rows["table_or_figure"], rows["section"])],
+        "Number": [f"{indicator(i)}, {domain(d)}" for i, d in zip(rows["indicator"], rows["domain"])],
+        "Published": rows["published"].map(lambda v: f"{v:g}"),
+        "Reproduced": rows["reproduced"].map(lambda v: f"{v:.2f}"),
+        "Diff (pp)": rows["diff_pp"].map(lambda v: f"{v:+.2f}"),
+    })
+    if with_n:
+        out["n"] = rows["n"].map(lambda v: "" if pd.isna(v) else f"{int(v)}")
+    return out
 
 
 def reproduction_text_quotes(ctx: Context) -> pd.DataFrame:
     r = ctx.table("reproduction")
     quotes = r[(r["kind"] == "text") & (r["comparator"] == "=") & (r["indicator"] != "response.usable")]
-    quotes = quotes.drop_duplicates(["indicator", "domain", "published"])
-    out = quotes[["table_or_figure", "section", "indicator", "domain", "published", "reproduced", "diff_pp"]].copy()
-    return out.rename(columns={"table_or_figure": "Where", "section": "Section", "indicator": "Indicator", "domain": "Domain",
-                               "published": "Published", "reproduced": "Reproduced", "diff_pp": "Diff (pp)"})
+    return _reproduction_rows(ctx, quotes.drop_duplicates(["indicator", "domain", "published"]))
 
 
 def worst_table_cells(ctx: Context, k: int = 8) -> pd.DataFrame:
     r = ctx.table("reproduction")
     cells = r[(r["kind"] == "table_cell") & (r["indicator"] != "response.usable")].copy()
-    cells["abs"] = cells["diff_pp"].abs()
-    out = cells.sort_values("abs", ascending=False).head(k)
-    return out[["table_or_figure", "indicator", "domain", "published", "reproduced", "diff_pp", "n"]].rename(
-        columns={"table_or_figure": "Table", "indicator": "Indicator", "domain": "Domain", "published": "Published",
-                 "reproduced": "Reproduced", "diff_pp": "Diff (pp)", "n": "n"})
+    cells = cells.assign(abs=cells["diff_pp"].abs()).sort_values("abs", ascending=False).head(k)
+    return _reproduction_rows(ctx, cells, with_n=True)
 
 
 def claims_summary(ctx: Context) -> pd.DataFrame:
@@ -183,40 +250,54 @@ def claims_summary(ctx: Context) -> pd.DataFrame:
 
 
 def claims_table(ctx: Context) -> pd.DataFrame:
+    indicator, domain = labeller(ctx)
     c = ctx.table("claims")
-    out = c[["section", "indicator", "domain", "direction", "difference", "ci_low", "ci_high", "p_adjusted", "verdict"]].copy()
-    return out.rename(columns={"section": "Section", "indicator": "Indicator", "domain": "Domain", "direction": "Claim",
-                               "difference": "Diff (pp)", "ci_low": "CI low", "ci_high": "CI high", "p_adjusted": "p (adj.)",
-                               "verdict": "Verdict"})
+    return pd.DataFrame({
+        "§": c["section"].astype(str).str.replace("Summary", "sum."),
+        "Statement of the report": [f"{domain(d).capitalize()}: {'above' if x == 'higher' else 'below' if x == 'lower' else 'no difference in'} "
+                                    f"average on {indicator(i)[0].lower() + indicator(i)[1:]}" for i, d, x in zip(c["indicator"], c["domain"], c["direction"])],
+        "Difference, pp (95% CI)": [interval(v, lo, hi) for v, lo, hi in zip(c["difference"], c["ci_low"], c["ci_high"])],
+        "p (adj.)": c["p_adjusted"].map(lambda v: "–" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")),
+        "Verdict": c["verdict"],
+    })
 
 
 def reliability_summary(ctx: Context) -> pd.DataFrame:
     e = ctx.table("estimates")
     out = e.groupby(["dimension", "flag"]).size().unstack(fill_value=0).reset_index()
+    out["dimension"] = out["dimension"].replace({"all": "all firms", "adopter_status": "adopter status"})
     return out.rename(columns={"dimension": "Domains"})
 
 
 def gap_table(ctx: Context) -> pd.DataFrame:
     g = ctx.table("gap")
-    return g.rename(columns={"component": "Component", "pp": "Percentage points", "ci_low": "CI low", "ci_high": "CI high", "note": "Note"})
+    return pd.DataFrame({"Component": g["component"],
+                         "pp (95% CI)": [interval(v, lo, hi) for v, lo, hi in zip(g["pp"], g["ci_low"], g["ci_high"])],
+                         "Note": g["note"]})
 
 
 def comparison_table(ctx: Context, concepts: list[str] | None = None) -> pd.DataFrame:
     c = ctx.table("comparison")
     if concepts:
         c = c[c["concept"].isin(concepts)]
-    out = c[["concept", "source", "geo", "year", "population", "value", "ci_low", "ci_high", "n", "design", "grade"]]
-    return out.rename(columns={"concept": "Concept", "source": "Source", "geo": "Geo", "year": "Year", "population": "Population",
-                               "value": "Value (%)", "ci_low": "CI low", "ci_high": "CI high", "n": "N", "design": "Design", "grade": "Grade"})
+    grades = {"reference": "Barometer", "same_instrument_scope": "same instrument and scope",
+              "same_construct": "same construct", "related_construct": "related only"}
+    return pd.DataFrame({
+        "Source": c["source"].str.replace("_", " "),
+        "Population, year": [f"{p}, {y}" for p, y in zip(c["population"], c["year"])],
+        "Value, % (95% CI)": [interval(v, lo, hi) for v, lo, hi in zip(c["value"], c["ci_low"], c["ci_high"])],
+        "N": c["n"].map(lambda v: "" if pd.isna(v) else f"{int(v):,}"),
+        "Comparability": c["grade"].map(grades),
+    })
 
 
 def source_checks_summary(ctx: Context) -> pd.DataFrame:
     frames = []
-    for name in ("source_checks", "cross_survey_checks"):
+    for name, label in (("source_checks", "AI-Barometer 2021 report"), ("cross_survey_checks", "cross-survey figures")):
         if name in ctx.files:
             s = ctx.table(name)
-            frames.append(s.groupby("status").size().rename(name).to_frame().T)
-    return pd.concat(frames).fillna(0).astype(int).reset_index().rename(columns={"index": "Checks"})
+            frames.append(s.groupby("status").size().rename(label).to_frame().T)
+    return pd.concat(frames).fillna(0).astype(int).reset_index().rename(columns={"index": "Published figures"})
 
 
 def resolved_checks(ctx: Context) -> pd.DataFrame:
@@ -225,27 +306,52 @@ def resolved_checks(ctx: Context) -> pd.DataFrame:
         if name in ctx.files:
             s = ctx.table(name)
             s = s[s["status"] == "resolved"]
-            rows.append(s[["table", "check", "expected", "found", "resolution"]].assign(source=name))
-    out = pd.concat(rows) if rows else pd.DataFrame()
-    return out.rename(columns={"table": "Table", "check": "Check", "expected": "Expected", "found": "Found", "resolution": "Resolution", "source": "File"})
+            rows.append(pd.DataFrame({
+                "Check": s["check"],
+                "Expected": s["expected"].map(lambda v: f"{float(v):g}" if _number(v) else str(v)),
+                "Found": s["found"].map(lambda v: f"{float(v):g}" if _number(v) else str(v)),
+                "Resolved by erratum": s["resolution"].str.extract(r"^erratum ([^:]+):")[0],
+            }))
+    return pd.concat(rows) if rows else pd.DataFrame()
+
+
+def _number(value) -> bool:
+    try:
+        float(value)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 def file_inventory(ctx: Context) -> pd.DataFrame:
-    """Every intermediate file the report reads: path, rows (tables), sha256."""
+    """Every file the report reads: folder, file, rows (tables), sha256 (first 16 hex digits)."""
     rows = []
     root = Path(ctx.meta.get("root", "."))
-    for name, path in sorted(ctx.files.items()):
+    for name, path in sorted(ctx.files.items(), key=lambda kv: kv[1]):
         p = Path(path)
         n = ""
         if p.suffix == ".csv":
             with p.open(encoding="utf-8") as handle:
-                n = sum(1 for _ in handle) - 1
+                n = str(sum(1 for _ in handle) - 1)
         try:
-            shown = str(p.resolve().relative_to(root.resolve()))
+            shown = p.resolve().relative_to(root.resolve())
         except ValueError:
-            shown = p.name
-        rows.append({"Input": name, "File": shown, "Rows": n, "sha256": sha256_file(p)[:16] + "…"})
+            shown = Path(p.name)
+        rows.append({"Folder": str(shown.parent) + "/", "File": shown.name, "Rows": n, "sha256": sha256_file(p)[:16]})
     return pd.DataFrame(rows)
+
+
+def longitudinal_table(ctx: Context, domain: str = "all") -> pd.DataFrame:
+    indicator, _ = labeller(ctx)
+    c = ctx.table("changes")
+    c = c[c["domain"] == domain]
+    return pd.DataFrame({
+        "Indicator": [indicator(i) + (" ‡" if w else "") for i, w in zip(c["indicator"], c["wording_changed"])],
+        "Editions": [f"{a} → {b}" for a, b in zip(c["edition_from"], c["edition_to"])],
+        "From, %": [interval(v, lo, hi) for v, lo, hi in zip(c["estimate_from"], c["ci_low_from"], c["ci_high_from"])],
+        "To, %": [interval(v, lo, hi) for v, lo, hi in zip(c["estimate_to"], c["ci_low_to"], c["ci_high_to"])],
+        "Change, pp (95% CI)": [interval(v, lo, hi) for v, lo, hi in zip(c["change"], c["ci_low"], c["ci_high"])],
+    })
 
 
 def software_table(ctx: Context) -> pd.DataFrame:

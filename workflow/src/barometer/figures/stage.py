@@ -24,12 +24,14 @@ from . import style
 from .common import ESTIMATE_COLUMNS, FigureData, FigureResult
 
 log = logging.getLogger("barometer.figures")
-FIGURE_NAME = re.compile(r"^(fig\d{2}|table\d+|xs)_[a-z0-9_]+$")
+FIGURE_NAME = re.compile(r"^(fig\d{2}|table\d+|xs|lg)_[a-z0-9_]+$")
 LANGUAGES = ("en", "nl")
 CROSS_SURVEY = {"comparison": ["concept", "source", "source_grade", "survey", "geo", "year", "value", "ci_low", "ci_high",
                                "n", "grade", "note", "value_id", "barometer_domain", "indicator"],
                 "differences": ["concept", "barometer_domain", "source", "geo", "year", "grade", "barometer", "published",
-                                "difference", "ci_low", "ci_high", "value_id"]}
+                                "difference", "ci_low", "ci_high", "value_id"],
+                "series": ["year", "value", "ci_low", "ci_high", "kind", "source", "grade"],
+                "changes": ["indicator", "domain", "edition_from", "edition_to", "change", "ci_low", "ci_high", "wording_changed"]}
 
 
 def figure_names() -> list[str]:
