@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 CORES ?= all
-SNAKEMAKE := $(BIN)/snakemake --cores $(CORES)
+SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages used only by the tests: R's survey package (the oracle), headless Chromium
 # (the report is opened as a reader would) and pdftoppm (PDF pages to images).

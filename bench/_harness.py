@@ -115,4 +115,5 @@ def machine_line() -> str:
     except Exception:  # noqa: BLE001 - informational only
         pass
     return (f"{len(os.sched_getaffinity(0))} cores ({cpu_model()}), Python {platform.python_version()}, numpy {numpy.__version__}"
-            f"{blas}, {_dt.date.today().isoformat()}; load average {os.getloadavg()[0]:.2f} at start")
+            f"{blas} (OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}), {_dt.date.today().isoformat()}; "
+            f"load average {os.getloadavg()[0]:.2f} at start")

@@ -50,8 +50,9 @@ def edition_file(key):
 
 
 def code(*modules):
-    """Package modules a rule runs: declared as inputs, so that editing one reruns the rule."""
-    return [str(PACKAGE_SRC / "barometer" / m) for m in modules]
+    """Package modules a rule runs: declared as inputs, so that editing one reruns the rule.
+    Relative to the working directory, so that a moved or copied checkout stays up to date."""
+    return [os.path.relpath(PACKAGE_SRC / "barometer" / m) for m in modules]
 
 
 def published_editions():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -439,10 +440,12 @@ def report(i, o, params, wildcards, config) -> None:
     from .reliability import ReliabilityRule
 
     root = Path.cwd()
-    files = {name: str(Path(path).resolve()) for name, path in i.items() if name not in ("qmd", "figures", "captions", "code")}
+    # paths relative to the repository root: the context (and so the manifest) is the same wherever
+    # the checkout lives; the report resolves them from the context file's place (results/report/)
+    files = {name: os.path.relpath(path, root) for name, path in i.items() if name not in ("qmd", "figures", "captions", "code")}
     figures = {}
     for png, caption in zip(i.figures, i.captions):
-        figures[Path(png).stem] = {"png": str(Path(png).resolve()), "caption": str(Path(caption).resolve())}
+        figures[Path(png).stem] = {"png": os.path.relpath(png, root), "caption": os.path.relpath(caption, root)}
     accounting = read_csv(i.accounting)
     bundled = bool(accounting.loc[accounting["count"] == "data", "records"].iloc[0])
     edition = params.edition
@@ -457,7 +460,7 @@ def report(i, o, params, wildcards, config) -> None:
         "min_respondents": params.publication["min_respondents"], "singleton_policy": params.bootstrap["singleton_strata"]["policy"],
         "adjust": params.differences["adjust"], "population": int(load_frame(block["frame"], Strata.load(block["strata"]))["population"].sum()),
         "bundled_reconstruction": bundled, "gap_official_value": float(official_value.iloc[0]) if len(official_value) else float("nan"),
-        "git_commit": git_commit(root), "config_hash": config_hash(config), "versions": package_versions(), "root": str(root),
+        "git_commit": git_commit(root), "config_hash": config_hash(config), "versions": package_versions(),
     }
     context = Path(o.context)
     write_json({"files": files, "figures": figures, "meta": meta}, context)

@@ -43,12 +43,21 @@ class Context:
         return self.meta.get("language", "en")
 
 
-def load_context(path: str | None = None) -> Context:
+ROOT_VARIABLE = "BAROMETER_REPORT_ROOT"
+
+
+def load_context(path: str | None = None, root: str | None = None) -> Context:
+    """The context the report rule wrote; its paths are relative to the repository root, which is
+    taken from BAROMETER_REPORT_ROOT (default: two folders above the context file)."""
     path = path or os.environ.get(CONTEXT_VARIABLE)
     if not path:
         raise RuntimeError(f"no report context: set {CONTEXT_VARIABLE} to the context JSON the report rule writes")
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return Context(files=data["files"], figures=data["figures"], meta=data["meta"])
+    path = Path(path)
+    base = Path(root or os.environ.get(ROOT_VARIABLE) or path.resolve().parents[2])
+    data = json.loads(path.read_text(encoding="utf-8"))
+    files = {name: str(base / p) for name, p in data["files"].items()}
+    figures = {name: {k: str(base / v) for k, v in spec.items()} for name, spec in data["figures"].items()}
+    return Context(files=files, figures=figures, meta={**data["meta"], "root": str(base)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,8 +168,8 @@ def key_findings(ctx: Context) -> str:
     """Headline numbers with their intervals."""
     rows = [
         ("Firms using at least one AI technology", "adoption.any", "all"),
-        ("... of which firms with 50-249 employees", "adoption.any", "size=medium"),
-        ("... of which firms with 250+ employees", "adoption.any", "size=large"),
+        ("Among firms with 50-249 employees", "adoption.any", "size=medium"),
+        ("Among firms with 250+ employees", "adoption.any", "size=large"),
         ("Non-adopters planning AI within a year", "adoption.none_with_plans", "all"),
         ("Most used technology: text mining", "tech_text_mining.use", "all"),
         ("Adopters lacking relevant knowledge and skills", "barrier_lack_expertise.yes", "adopter_status=adopter"),

@@ -1,0 +1,203 @@
+"""The whole workflow as a user runs it: raw data to report, reruns, interruption, determinism,
+privacy, the manifest, the real-data path and the replicate-weight export."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import ROOT, SNAKEMAKE, copy_repository, run_workflow
+
+pytestmark = pytest.mark.slow
+
+
+def planned_rules(result: subprocess.CompletedProcess) -> dict[str, int]:
+    """Rule -> job count from a dry run's job table."""
+    counts = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"^([a-z_]+)\s+(\d+)$", line.strip())
+        if match and match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
+    report = full_run / "results/report"
+    html = (report / "barometer.html").read_text(encoding="utf-8")
+    estimates = pd.read_csv(full_run / "results/2021/estimates/estimates.csv")
+    adoption = estimates[(estimates["indicator"] == "adoption.any") & (estimates["domain"] == "all")].iloc[0]
+    assert f"{adoption['estimate']:.1f}% (CI {adoption['ci_low']:.1f}–{adoption['ci_high']:.1f})" in html
+    assert "These results come from the bundled reconstruction" in html
+    for section in ("Key findings", "Data and methods", "Reproduction of the published numbers",
+                    "The Barometer and other surveys", "Appendix: audit trail"):
+        assert section in html
+    assert "Traceback" not in html and "#|" not in html and "import " not in html
+    assert yaml.safe_load((report / "barometer.render.json").read_text())["renderer"] in ("quarto", "jupyter-fallback")
+    pages = subprocess.run(["pdfinfo", str(report / "barometer.pdf")], capture_output=True, text=True, check=True).stdout
+    assert int(re.search(r"Pages:\s+(\d+)", pages).group(1)) >= 20
+    text = subprocess.run(["pdftotext", str(report / "barometer.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "Reproduction of the published numbers" in text and "Korn-Graubard" in text.replace("korn-graubard", "Korn-Graubard")
+
+
+def test_a_second_run_does_nothing(full_run):
+    result = run_workflow(full_run, "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_changing_the_ci_method_reruns_exactly_what_depends_on_it(full_run):
+    override = full_run / "ci.yaml"
+    override.write_text(yaml.safe_dump({"ci": {"method": "wilson"}}))
+    plan = planned_rules(run_workflow(full_run, "-n", "--configfile", str(override)))
+    assert {"bootstrap_estimates", "compare_surveys", "report"} <= set(plan)
+    assert not {"validate_sources", "clean", "weight", "point_estimates", "reproduce", "validate_cross_survey_sources"} & set(plan)
+
+
+def test_editing_one_figure_reruns_only_that_figure_and_the_report(full_run, tmp_path):
+    copy = tmp_path / "copy"
+    shutil.copytree(full_run, copy, symlinks=True)
+    module = copy / "workflow/src/barometer/figures/fig04_barriers.py"
+    module.write_text(module.read_text() + "\n# an edit\n")
+    plan = planned_rules(run_workflow(copy, "-n"))
+    assert plan == {"figure": 1, "report": 1, "default": 1} or plan == {"figure": 1, "report": 1}, plan
+
+
+def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
+    second = copy_repository(tmp_path_factory.mktemp("second_run"))
+    run_workflow(second)
+    compared = set()
+    for path in sorted((full_run / "results").rglob("*")):
+        relative = path.relative_to(full_run)
+        if not path.is_file() or "logs" in relative.parts or path.suffix == ".log":
+            continue
+        other = second / relative
+        assert other.exists(), relative
+        assert path.read_bytes() == other.read_bytes(), f"{relative} differs between two clean runs"
+        compared.add(str(relative))
+    assert {"results/report/barometer.html", "results/report/barometer.pdf", "results/manifest.csv",
+            "results/2021/estimates/estimates.csv", "results/2021/figures/fig04_barriers.png",
+            "results/2021/figures/table3_sectors.svg", "results/cross_survey/figures/xs_forest.png"} <= compared
+    assert len(compared) >= 75
+
+
+def test_no_direct_identifier_reaches_results_or_the_report(full_run):
+    raw = pd.read_csv(full_run / "data/raw/microdata/ai_barometer_2021_responses.csv", dtype=str)
+    identifiers = set()
+    for column in ("Q1_ondernemingsnummer", "bedrijfsnaam", "contact_email"):
+        identifiers |= set(raw[column].dropna())
+    identifiers |= {n.replace("BE", "").replace(".", "") for n in raw["Q1_ondernemingsnummer"].dropna()}
+    texts = []
+    for path in (full_run / "results").rglob("*"):
+        if path.is_file():
+            texts.append(path.read_bytes().decode("utf-8", errors="ignore"))
+    pdf = full_run / "results/report/barometer.pdf"
+    texts.append(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    corpus = "\n".join(texts)
+    leaked = [value for value in identifiers if value in corpus]
+    assert not leaked, f"{len(leaked)} identifiers leaked, e.g. {leaked[:3]}"
+    assert len(identifiers) > 5000
+
+
+def test_cells_with_too_few_respondents_are_suppressed(full_run):
+    e = pd.read_csv(full_run / "results/2021/estimates/estimates.csv")
+    few = e[(e["n"] > 0) & (e["n"] < 5)]
+    assert len(few) > 0 and (few["flag"] == "suppress").all()
+    assert few["flag_reason"].str.contains("fewer than 5 respondents").all()
+
+
+def test_the_manifest_lists_every_output_and_verifies(full_run):
+    manifest = pd.read_csv(full_run / "results/manifest.csv")
+    assert {"path", "rule", "rows", "sha256", "inputs_sha256", "config_sha256", "software", "git_commit"} <= set(manifest.columns)
+    assert "results/2021/estimates/estimates.csv" in set(manifest["path"])
+    row = manifest.set_index("path").loc["results/2021/clean/respondents.csv"]
+    assert row["rule"] == "clean" and row["rows"] == 1717
+    env = {**os.environ, "PYTHONPATH": str(full_run / "workflow/src")}
+    ok = subprocess.run([sys.executable, "-m", "barometer.cli", "verify", "results/manifest.csv"], cwd=full_run, env=env,
+                        capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout
+    tampered = full_run / "results/2021/weights/diagnostics.csv"
+    original = tampered.read_bytes()
+    try:
+        tampered.write_bytes(original + b"x\n")
+        bad = subprocess.run([sys.executable, "-m", "barometer.cli", "verify", "results/manifest.csv"], cwd=full_run,
+                             env=env, capture_output=True, text=True)
+        assert bad.returncode == 1 and "results/2021/weights/diagnostics.csv: content changed" in bad.stdout
+    finally:
+        tampered.write_bytes(original)
+
+
+def test_killing_the_workflow_during_the_bootstrap_and_rerunning_gives_the_same_results(full_run, tmp_path):
+    copy = copy_repository(tmp_path / "interrupted")
+    run_workflow(copy, "results/2021/weights/weights.csv")
+    env = {**os.environ, "PYTHONPATH": str(copy / "workflow/src")}
+    env.pop("BAROMETER_SALT", None)
+    process = subprocess.Popen([*SNAKEMAKE, "--cores", "2", "results/2021/estimates/estimates.csv"], cwd=copy, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = copy / "results/2021/logs/bootstrap_estimates.log"
+    deadline = time.time() + 120
+    while not log.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the replicate loop
+    assert process.poll() is None, "the bootstrap finished before it could be interrupted"
+    os.killpg(process.pid, signal.SIGTERM)  # what `kill` and a scheduler send; Snakemake stops its jobs
+    process.wait(timeout=120)
+    assert not (copy / "results/2021/estimates/estimates.csv").exists()
+    run_workflow(copy, "results/2021/estimates/estimates.csv", "--rerun-incomplete")
+    for name in ("estimates.csv", "differences.csv"):
+        assert (copy / "results/2021/estimates" / name).read_bytes() == (full_run / "results/2021/estimates" / name).read_bytes()
+
+
+def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_path):
+    copy = copy_repository(tmp_path / "real")
+    raw = pd.read_csv(copy / "data/raw/microdata/ai_barometer_2021_responses.csv", dtype=str, keep_default_na=False)
+    # a smaller export with other identifiers: every other usable response of the larger strata
+    position = raw.groupby("frame_stratum").cumcount()
+    size = raw.groupby("frame_stratum")["frame_stratum"].transform("size")
+    keep = raw[(size <= 20) | (position % 2 == 0)]
+    keep = keep.assign(bedrijfsnaam=[f"Echte Firma {i} NV" for i in range(len(keep))])
+    export = tmp_path / "real_export.csv"
+    keep.to_csv(export, index=False)
+    settings = tmp_path / "my-data.yaml"
+    settings.write_text(yaml.safe_dump({"editions": {2021: {"microdata": str(export)}}}))
+    refused = run_workflow(copy, "results/2021/clean/respondents.csv", "--configfile", str(settings), check=False)
+    assert refused.returncode != 0 and "BAROMETER_SALT" in refused.stderr
+    run_workflow(copy, "--configfile", str(settings), env={"BAROMETER_SALT": "a long secret salt"})
+    accounting = pd.read_csv(copy / "results/2021/clean/accounting.csv").set_index("count")
+    assert accounting.at["raw responses", "records"] == len(keep)
+    assert accounting.at["data", "detail"] == "supplied microdata"
+    html = (copy / "results/report/barometer.html").read_text(encoding="utf-8")
+    assert "bundled reconstruction" not in html
+    assert "Echte Firma" not in html
+    # no tracked file was edited to get there
+    for name in ("config/config.yaml", "config/editions/2021/codebook.yaml"):
+        assert (copy / name).read_bytes() == (ROOT / name).read_bytes()
+
+
+def test_replicate_weights_export_reproduces_the_bootstrap_standard_errors(tmp_path):
+    copy = copy_repository(tmp_path / "weights")
+    settings = tmp_path / "b500.yaml"
+    settings.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500}}))
+    run_workflow(copy, "results/2021/weights/replicate_weights.parquet", "results/2021/estimates/estimates.csv",
+                 "--configfile", str(settings))
+    weights = pd.read_parquet(copy / "results/2021/weights/replicate_weights.parquet")
+    meta = yaml.safe_load((copy / "results/2021/weights/replicate_weights.parquet.json").read_text())
+    assert meta["replicates"] == 500 and meta["scale"] == pytest.approx(1 / 500) and meta["mse"] is False
+    respondents = pd.read_csv(copy / "results/2021/clean/respondents.csv", dtype={"sector": str})
+    techs = [c for c in respondents if c.startswith("tech_")]
+    y = (respondents.set_index("respondent")[techs] == 1).any(axis=1).astype(float).reindex(weights["respondent"]).to_numpy()
+    reps = weights.filter(like="rep_").to_numpy()
+    theta = reps.T @ y / reps.sum(axis=0)
+    se = np.sqrt(meta["scale"] * ((theta - theta.mean()) ** 2).sum()) * 100
+    e = pd.read_csv(copy / "results/2021/estimates/estimates.csv")
+    published_se = e[(e["indicator"] == "adoption.any") & (e["domain"] == "all")]["se"].iloc[0]
+    assert se == pytest.approx(published_se, rel=1e-8)
