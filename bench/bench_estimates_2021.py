@@ -185,7 +185,8 @@ def main() -> int:
         print("  .venv/bin/snakemake --cores 2 results/2021/weights/weights.csv")
         return 1
     env = {"OPENBLAS_NUM_THREADS": str(args.blas_threads)} if args.blas_threads else {}
-    print(f"BLAS threads: {args.blas_threads or 'OpenBLAS default (one per core)'}")
+    threads = env.get("OPENBLAS_NUM_THREADS", os.environ.get("OPENBLAS_NUM_THREADS"))
+    print(f"BLAS threads in the children: {threads or 'OpenBLAS default (one per core)'}")
 
     stage = [run_child([__file__, "--child", "stage"], env=env).check() for _ in range(args.runs)]
     info = stage[0].result

@@ -1,6 +1,6 @@
 """Run every benchmark and the coverage simulation in sequence, printing their tables (`make bench`).
 
-    .venv/bin/python bench/run_all.py            # the full set, about 15 minutes on 2 cores
+    .venv/bin/python bench/run_all.py            # the full set, about 10 minutes on 2 cores
     .venv/bin/python bench/run_all.py --quick    # smaller settings, a smoke run of a few minutes
 
 Each script runs as its own process (so one's memory does not weigh on the next); the exit status is
@@ -25,7 +25,7 @@ FULL = [
     ["coverage.py"],
 ]
 QUICK = [
-    ["bench_estimates_2021.py", "--runs", "2", "--stage-runs", "0"],
+    ["bench_estimates_2021.py", "--runs", "2", "--generic-runs", "1"],
     ["bench_scaling.py", "--n", "1e3,1e4,1e5", "--B", "100,1000"],
     ["bench_vs_samplics.py", "--B", "1000", "--runs", "3"],
     ["coverage.py", "--reps", "300", "--replicates", "200"],

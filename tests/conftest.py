@@ -51,3 +51,12 @@ def full_run(tmp_path_factory) -> Path:
 @pytest.fixture
 def repo_copy(tmp_path) -> Path:
     return copy_repository(tmp_path / "repo")
+
+
+@pytest.fixture(scope="session")
+def two_editions(tmp_path_factory) -> Path:
+    """A complete run with the fixture edition 2099 added by configuration only (tests/fixtures/edition_2099)."""
+    workdir = copy_repository(tmp_path_factory.mktemp("editions"))
+    run_workflow(workdir, "--configfile", "tests/fixtures/edition_2099/config.yaml",
+                 env={"BAROMETER_SALT": "salt for the fixture edition"})
+    return workdir

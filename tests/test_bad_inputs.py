@@ -127,7 +127,7 @@ def test_bad_configuration_values_stop_before_anything_runs(repo_copy, settings,
     override.write_text(yaml.safe_dump(settings))
     result = run_workflow(repo_copy, "--configfile", str(override), check=False)
     assert result.returncode != 0
-    assert f"key '{key}'" in result.stderr
+    assert f"key '{key}'" in result.stdout + result.stderr
     assert not (repo_copy / "results" / "2021").exists()
 
 

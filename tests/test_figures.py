@@ -21,6 +21,7 @@ from barometer.errors import BarometerError, InputError
 from barometer.figures import stage
 from barometer.figures.common import FigureData
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 ESTIMATES = ROOT / "results" / "2021" / "estimates" / "estimates.csv"
 CROSS = ROOT / "results" / "cross_survey"
@@ -49,14 +50,13 @@ LABELS = {
 
 
 @pytest.fixture(scope="module")
-def inputs():
-    if not ESTIMATES.exists():
-        pytest.skip(f"{ESTIMATES.relative_to(ROOT)} does not exist: run the workflow first (the full suite does)")
-    files = {"estimates": ESTIMATES, "codebook": EDITION / "codebook.yaml", "strata": EDITION / "strata.yaml"}
-    if (CROSS / "comparison.csv").exists() and (CROSS / "differences.csv").exists():
-        files |= {"comparison": CROSS / "comparison.csv", "differences": CROSS / "differences.csv",
-                  "package": ROOT / "data" / "raw" / "published" / "datapackage.json",
-                  "crosswalk": ROOT / "config" / "crosswalk.yaml"}
+def inputs(full_run):
+    """The figures' inputs from the session's complete workflow run (tests/conftest.py)."""
+    results = full_run / "results"
+    files = {"estimates": results / "2021/estimates/estimates.csv", "codebook": EDITION / "codebook.yaml",
+             "strata": EDITION / "strata.yaml", "comparison": results / "cross_survey/comparison.csv",
+             "differences": results / "cross_survey/differences.csv",
+             "package": ROOT / "data" / "raw" / "published" / "datapackage.json", "crosswalk": ROOT / "config" / "crosswalk.yaml"}
     return SimpleNamespace(**{k: str(v) for k, v in files.items()})
 
 
@@ -75,8 +75,8 @@ def render(name: str, data: FigureData, directory: Path, tag: str = "") -> tuple
 
 
 def needs(name: str, data: dict) -> None:
-    if name.startswith("xs_") and "comparison" not in data["en"].extra:
-        pytest.skip("results/cross_survey/comparison.csv and differences.csv do not exist")
+    if name.startswith("xs_"):
+        assert "comparison" in data["en"].extra, "the cross-survey figures need comparison.csv and differences.csv"
 
 
 def expected_base_n(name: str, data: FigureData) -> int:
@@ -148,12 +148,10 @@ def test_edition_without_one_technology(name, data, tmp_path):
 FIXTURE_2099 = ROOT / "tests" / "fixtures" / "edition_2099"
 
 
-def test_fixture_edition_2099(tmp_path):
+def test_fixture_edition_2099(two_editions, tmp_path):
     """The fixture edition adds a technology (generative AI), drops an initiative and has three size
     classes: every edition figure draws from its own codebook, with the added item and without the dropped one."""
-    estimates = ROOT / "results" / "2099" / "estimates" / "estimates.csv"
-    if not estimates.exists():
-        pytest.skip("results/2099/estimates/estimates.csv does not exist (snakemake --configfile tests/fixtures/edition_2099/config.yaml)")
+    estimates = two_editions / "results" / "2099" / "estimates" / "estimates.csv"
     inputs = SimpleNamespace(estimates=str(estimates), codebook=str(FIXTURE_2099 / "codebook.yaml"), strata=str(FIXTURE_2099 / "strata.yaml"))
     data = stage.figure_data(inputs, "en", "2099")
     texts = {}

@@ -1,0 +1,40 @@
+"""The rendered report as a reader meets it: every figure loads, nothing errors, the PDF reads."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None and shutil.which("chromium-browser") is None,
+                    reason="headless Chromium not installed (make test installs Debian's chromium)")
+def test_the_html_report_loads_every_figure_without_errors(full_run):
+    from barometer.browser import inspect_page
+
+    page = inspect_page(full_run / "results/report/barometer.html")
+    assert page["console_errors"] == [] and page["page_errors"] == [] and page["failed_requests"] == []
+    assert len(page["images"]) >= 18
+    assert all(image["natural_width"] > 0 for image in page["images"])
+    assert page["title"].startswith("AI-Barometer 2021")
+
+
+def test_the_pdf_pages_render(full_run, tmp_path):
+    subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "3", str(full_run / "results/report/barometer.pdf"),
+                    str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert len(pages) == 3 and all(p.stat().st_size > 5_000 for p in pages)
+
+
+def test_the_report_is_rendered_in_dutch_labels_when_configured(full_run, tmp_path):
+    import yaml
+
+    from conftest import run_workflow
+
+    override = full_run / "nl.yaml"
+    override.write_text(yaml.safe_dump({"report": {"language": "nl"}}))
+    result = run_workflow(full_run, "-n", "--configfile", str(override))
+    assert "figure" in result.stdout and "report" in result.stdout
