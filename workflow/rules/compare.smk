@@ -34,6 +34,7 @@ rule compare_surveys:
         comparison=report("results/cross_survey/comparison.csv", caption="../report/comparison.rst", category="Cross-survey"),
         differences="results/cross_survey/differences.csv",
         gap="results/cross_survey/gap_decomposition.csv",
+    threads: workflow.cores
     params:
         seed=config["seed"],
         bootstrap=config["bootstrap"],

@@ -56,16 +56,16 @@ class StratifiedDesign:
         """
         if singleton not in SINGLETON_POLICIES:
             raise DesignError(f"unknown singleton-stratum policy '{singleton}', expected one of {SINGLETON_POLICIES}")
-        labels = pd.Series(np.asarray(unit_strata, dtype=object)).astype(str)
+        labels = np.asarray(unit_strata).astype(str)
         pop = pd.Series(population, dtype=float)
         pop.index = pop.index.astype(str)
-        unknown = sorted(set(labels) - set(pop.index))
+        names, unit_stratum, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        unknown = sorted(str(x) for x in set(names) - set(pop.index))
         if unknown:
             raise DesignError(f"strata {unknown} have respondents but no population count")
-        counts = labels.value_counts()
-        strata = pd.DataFrame({"stratum": sorted(counts.index)})
-        strata["N"] = pop.reindex(strata["stratum"]).to_numpy()
-        strata["n"] = counts.reindex(strata["stratum"]).to_numpy().astype(int)
+        strata = pd.DataFrame({"stratum": names})
+        strata["N"] = pop.reindex(names).to_numpy()
+        strata["n"] = counts.astype(int)
         too_small = strata[strata["N"] < strata["n"]]
         if len(too_small):
             row = too_small.iloc[0]
@@ -74,8 +74,7 @@ class StratifiedDesign:
                 f"{row['N']:g} (N_h must be at least n_h)"
             )
         strata["f"] = strata["n"] / strata["N"]
-        position = pd.Series(np.arange(len(strata)), index=strata["stratum"])
-        unit_stratum = position.reindex(labels).to_numpy()
+        unit_stratum = unit_stratum.ravel()
 
         if weights is None:
             strata["weight"] = strata["N"] / strata["n"]
@@ -84,7 +83,7 @@ class StratifiedDesign:
             w = np.asarray(weights, dtype=float)
             if w.shape != (len(labels),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
                 raise DesignError("weights must be positive finite numbers, one per unit")
-            strata["weight"] = pd.Series(w).groupby(unit_stratum).mean().to_numpy()
+            strata["weight"] = np.bincount(unit_stratum, weights=w) / counts
 
         variance_strata, unit_variance_stratum, notes = _variance_strata(
             strata, unit_stratum, singleton, dict(collapse_with or {})

@@ -48,9 +48,31 @@ class Estimates:
         return self.stored_var_boot is not None or self.replicates is not None
 
 
-def replicate_variance(replicates: np.ndarray, full_sample: np.ndarray, spec: BootstrapSpec) -> np.ndarray:
-    centre = np.nanmean(replicates, axis=0) if spec.centre == "mean" else full_sample
-    return spec.scale * np.nansum((replicates - centre) ** 2, axis=0)
+def replicate_variance(replicates: np.ndarray, full_sample: np.ndarray, spec: BootstrapSpec, chunk: int = 256) -> np.ndarray:
+    """(1/B) sum_b (theta_b - centre)^2 per column, a block of columns at a time (bounded memory)."""
+    out = np.empty(replicates.shape[1])
+    for start in range(0, replicates.shape[1], chunk):
+        block = replicates[:, start : start + chunk]
+        with np.errstate(invalid="ignore"):
+            centre = np.nanmean(block, axis=0) if spec.centre == "mean" else full_sample[start : start + chunk]
+        out[start : start + chunk] = spec.scale * np.nansum((block - centre) ** 2, axis=0)
+    return out
+
+
+def unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct columns and, for each column, the index of its distinct column.
+
+    np.unique(axis=1) sorts whole columns (seconds and gigabytes for a million rows); projecting each
+    column on one fixed random vector finds the candidates in one product, and a direct comparison
+    confirms them."""
+    probe = np.random.default_rng(0).random(matrix.shape[0])
+    keys = probe @ matrix
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    inverse = inverse.ravel()
+    if all(np.array_equal(matrix[:, first[g]], matrix[:, k]) for k, g in enumerate(inverse)):
+        return matrix[:, first], inverse
+    distinct, inverse = np.unique(matrix, axis=1, return_inverse=True)  # a projection collision
+    return distinct, inverse.ravel()
 
 
 def estimate(
@@ -130,8 +152,7 @@ def _replicate_estimates(
 ) -> np.ndarray:
     # Many estimands share a denominator (same domain, same respondents): multiply each distinct
     # denominator column once.
-    den_unique, den_index = np.unique(den, axis=1, return_inverse=True)
-    den_index = den_index.ravel()
+    den_unique, den_index = unique_columns(den)
     blocks = blocks if blocks is not None else range(spec.n_blocks)
     total = sum(spec.block_range(b)[1] - spec.block_range(b)[0] for b in blocks)
     out = np.empty((total, num.shape[1]))
@@ -205,12 +226,13 @@ def estimate_table(
     low = np.full(len(kind), np.nan)
     high = np.full(len(kind), np.nan)
     note = np.full(len(kind), "", dtype=object)
+    keep = est.replicates is not None
     if share.any():
-        reps = est.replicates[:, share] if est.replicates is not None else None
+        reps = est.replicates[:, share] if keep and ci_method == "percentile" else None
         lo, hi, nt = share_interval(ci_method, est.estimate[share], var[share], est.n[share], est.df[share], level, reps)
         low[share], high[share], note[share] = lo, hi, nt
     if (~share).any():
-        reps = est.replicates[:, ~share] if est.replicates is not None else None
+        reps = est.replicates[:, ~share] if keep and mean_method == "percentile" else None
         lo, hi = mean_interval(mean_method, est.estimate[~share], var[~share], est.df[~share], level, reps)
         low[~share], high[~share] = lo, hi
     if bounds is not None:
