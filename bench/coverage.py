@@ -87,7 +87,7 @@ def make_population(seed: int = 2021, shares=TARGET_SHARES, sizes: str = "auto")
         def expected_share(a, effect=effect):
             return np.sum(N / (1 + np.exp(-(a + effect)))) / N.sum()
 
-        a = optimize.brentq(lambda a: expected_share(a) - target, -15, 15)
+        a = optimize.brentq(lambda a, t=target: expected_share(a) - t, -15, 15)
         p_h = 1 / (1 + np.exp(-(a + effect)))
         y[:, c] = rng.random(N.sum()) < p_h[unit_stratum]
         large_units = (frame["size"] == "large").to_numpy()[unit_stratum]

@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -201,3 +200,13 @@ def test_replicate_weights_export_reproduces_the_bootstrap_standard_errors(tmp_p
     e = pd.read_csv(copy / "results/2021/estimates/estimates.csv")
     published_se = e[(e["indicator"] == "adoption.any") & (e["domain"] == "all")]["se"].iloc[0]
     assert se == pytest.approx(published_se, rel=1e-8)
+
+
+def test_snakemake_report_collects_the_marked_outputs_with_captions(full_run, tmp_path):
+    target = tmp_path / "provenance.html"
+    run_workflow(full_run, "--report", str(target))
+    html = target.read_text(encoding="utf-8", errors="ignore")
+    assert target.stat().st_size > 1_000_000
+    for caption in ("Consistency checks of the published figures", "Every published number of the report next to",
+                    "rescaled bootstrap with finite population correction"):
+        assert caption in html

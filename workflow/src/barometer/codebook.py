@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pandas as pd
 
-from .config import REPO_ROOT, read_yaml
+from .config import REPO_ROOT, check_schema, read_yaml
 from .errors import ConfigError, InputError
 
 CODEBOOK_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "codebook.schema.yaml"
@@ -31,12 +30,7 @@ class Codebook:
     @classmethod
     def load(cls, path: str | Path) -> Codebook:
         path = Path(path)
-        raw = read_yaml(path)
-        schema = read_yaml(CODEBOOK_SCHEMA)
-        errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(raw), key=lambda e: list(map(str, e.absolute_path)))
-        if errors:
-            err = errors[0]
-            raise ConfigError(err.message, key=".".join(map(str, err.absolute_path)) or None, path=path)
+        raw = check_schema(read_yaml(path), CODEBOOK_SCHEMA, path)
         items, indicators = _tables(raw, path)
         return cls(path=path, raw=raw, items=items, indicators=indicators)
 

@@ -72,16 +72,20 @@ def validation_message(err: jsonschema.ValidationError) -> str:
     return f"invalid configuration at key '{key}': {err.message}"
 
 
-def validate_config(config: dict, source: str | Path = "config") -> dict:
-    """Validate against the schema; raise ConfigError naming the first offending key."""
-    schema = read_yaml(CONFIG_SCHEMA)
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+def check_schema(data: Any, schema_path: str | Path, source: str | Path) -> Any:
+    """Validate ``data`` against a JSON schema (YAML file); raise ConfigError naming the first offending key."""
+    validator = jsonschema.Draft202012Validator(read_yaml(schema_path))
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         err = errors[0]
         key = ".".join(str(p) for p in err.absolute_path) or None
         raise ConfigError(err.message, key=key, path=source)
-    return config
+    return data
+
+
+def validate_config(config: dict, source: str | Path = "config") -> dict:
+    """Validate the workflow configuration against its schema."""
+    return check_schema(config, CONFIG_SCHEMA, source)
 
 
 def load_config(*paths: str | Path, overrides: Mapping | None = None) -> dict:

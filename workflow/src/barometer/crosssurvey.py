@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import jsonschema
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .config import REPO_ROOT, read_yaml
+from .config import REPO_ROOT, check_schema, read_yaml
 from .errors import ConfigError
 
 CROSSWALK_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "crosswalk.schema.yaml"
@@ -31,12 +30,7 @@ GRADES = {
 def load_crosswalk(path: str | Path, values: pd.DataFrame) -> dict:
     """Read and check the crosswalk: schema, and every value_id and domain it names exists."""
     path = Path(path)
-    crosswalk = read_yaml(path)
-    schema = read_yaml(CROSSWALK_SCHEMA)
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(crosswalk), key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        err = errors[0]
-        raise ConfigError(err.message, key=".".join(map(str, err.absolute_path)) or None, path=path)
+    crosswalk = check_schema(read_yaml(path), CROSSWALK_SCHEMA, path)
     known = set(values["value_id"])
     for i, concept in enumerate(crosswalk["concepts"]):
         for j, comparison in enumerate(concept["comparisons"]):

@@ -21,7 +21,6 @@ from . import intervals
 from .analysis import analysis_frame, build_estimands, design_for, to_percent
 from .bootstrap import BootstrapSpec, replicate_weights
 from .cleaning import clean as clean_records
-from .cleaning import usable_counts
 from .codebook import Codebook
 from .config import config_hash, pseudonym_salt, read_yaml
 from .errors import BarometerError

@@ -216,9 +216,11 @@ def technologies_per_firm(ctx: Context, use: np.ndarray, weights: np.ndarray, mi
     # Questions asked of adopters with a published share per sector and overall (Table 5, Figure 6):
     # the overall share is the sector shares weighted by the sectors' adopters, which pins down how
     # adopters spread over sectors. Keep that spread consistent with both.
-    expected = 0.232 * N
+    adoption = ctx.targets[(ctx.targets["indicator"] == "adoption.any") & (ctx.targets["domain"] == "all")]
+    share = round(float(((adoption["low"] + adoption["high"]) / 2).iloc[0]) / 100, 4) if len(adoption) else 0.25
+    expected = share * N  # weighted adopters: the scale of the slack below
     sectors = ctx.frame["sector"].to_numpy()
-    for indicator, sector_low, sector_high, low, high in _adopter_sector_margins(ctx):
+    for _indicator, sector_low, sector_high, low, high in _adopter_sector_margins(ctx):
         # a soft nudge only: each sector share may move half a point (the application stage then
         # holds the cells to their rounding where the overall allows)
         for bound, coefficients, sign in ((high, sector_low, 1.0), (low, sector_high, -1.0)):

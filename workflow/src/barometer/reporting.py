@@ -336,7 +336,7 @@ def file_inventory(ctx: Context) -> pd.DataFrame:
     """Every file the report reads: folder, file, rows (tables), sha256 (first 16 hex digits)."""
     rows = []
     root = Path(ctx.meta.get("root", "."))
-    for name, path in sorted(ctx.files.items(), key=lambda kv: kv[1]):
+    for _name, path in sorted(ctx.files.items(), key=lambda kv: kv[1]):
         p = Path(path)
         n = ""
         if p.suffix == ".csv":

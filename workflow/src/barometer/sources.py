@@ -235,7 +235,7 @@ def check_scales(ctx: CheckContext) -> list[Check]:
     ind = ctx.codebook.indicators
     by_item = ind[ind["source"] == "item"]
     items = ctx.codebook.items.set_index("item")
-    for item, group in by_item.groupby("item", sort=True):
+    for item in sorted(by_item["item"].unique()):
         scale = ctx.codebook.scale(items.at[item, "scale"])
         if scale["type"] != "categorical":
             continue
@@ -360,7 +360,6 @@ def check_mixture(ctx: CheckContext) -> list[Check]:
 
     universes = ctx.codebook.indicators.set_index("indicator")
     v = ctx.values[ctx.values["statistic"] == "share"]
-    exact = _exact(ctx.values)
     out = []
     by_block: dict[str, list[tuple[str, dict, pd.Series]]] = {}
     for indicator, group in v[v["kind"] == "table_cell"].groupby("indicator", sort=True):
@@ -448,7 +447,7 @@ def check_configured(ctx: CheckContext) -> list[Check]:
     for relation in ctx.relations:
         refs = []
 
-        def substitute(match: re.Match) -> str:
+        def substitute(match: re.Match, relation=relation, refs=refs) -> str:
             if match.group(1):  # {value_id}
                 hit = ctx.values[ctx.values["value_id"] == match.group(1)]
                 if hit.empty:

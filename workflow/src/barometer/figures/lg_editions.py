@@ -5,7 +5,6 @@ configured, the change between editions of the indicators they share, with CIs."
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
