@@ -23,8 +23,6 @@ from barometer.figures.common import FigureData
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-ESTIMATES = ROOT / "results" / "2021" / "estimates" / "estimates.csv"
-CROSS = ROOT / "results" / "cross_survey"
 EDITION = ROOT / "config" / "editions" / "2021"
 # Base N of each figure: the report's N (Figures 1-12, Tables 3-5); the Barometer 2021 re-estimate
 # for the cross-survey figures.

@@ -347,14 +347,16 @@ def estimate_partitioned(
     domains = pd.DataFrame(rows, columns=["domain", "dimension", "level"])
     D = len(domains)
 
-    sorted_rows = {id(m): [m[order] for _, order, _, _ in groups] for m in (num, den)}
+    # each partition's rows of num and den, sorted by level once
+    num_sorted = [num[order] for _, order, _, _ in groups]
+    den_sorted = [den[order] for _, order, _, _ in groups]
 
-    def sums(weights: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    def sums(weights: np.ndarray, matrix: np.ndarray, matrix_sorted: list[np.ndarray]) -> np.ndarray:
         """(D, I) weighted sums of ``matrix`` per domain; weights (n,) or (n, b) -> (D, b, I)."""
         single = weights.ndim == 1
         out = np.empty((D, I) if single else (D, weights.shape[1], I))
         out[0] = weights @ matrix if single else weights.T @ matrix
-        for (_, order, slices, first), mo in zip(groups, sorted_rows[id(matrix)]):
+        for (_, order, slices, first), mo in zip(groups, matrix_sorted):
             wo = weights[order]
             for k, (a, b) in enumerate(slices):
                 out[first + k] = wo[a:b] @ mo[a:b] if single else wo[a:b].T @ mo[a:b]
@@ -364,7 +366,7 @@ def estimate_partitioned(
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(ratio, numerator / denominator, numerator)
 
-    num_sum, den_sum = sums(w, num), sums(w, den)
+    num_sum, den_sum = sums(w, num, num_sorted), sums(w, den, den_sorted)
     rest_num, rest_den = num_sum[0] - num_sum, den_sum[0] - den_sum
     est, rest_est = ratios(num_sum, den_sum), ratios(rest_num, rest_den)
     membership = np.zeros((D, n_units), dtype=bool)
@@ -418,7 +420,7 @@ def estimate_partitioned(
         kept = np.empty((bootstrap.replicates, D, I)) if keep_replicates else None
         for start, factors in iter_blocks(design, bootstrap):
             rep_w = factors * w[:, None]
-            rn, rd = sums(rep_w, num), sums(rep_w, den)  # (D, b, I)
+            rn, rd = sums(rep_w, num, num_sorted), sums(rep_w, den, den_sorted)  # (D, b, I)
             theta = ratios(rn, rd)
             with np.errstate(divide="ignore", invalid="ignore"):
                 # an empty complement (all respondents inside the domain) is exactly empty, whatever

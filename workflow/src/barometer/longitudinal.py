@@ -3,8 +3,8 @@
 Indicators are matched on their id (the codebooks keep item ids stable across editions). An item
 whose wording differs between two editions, or that a codebook marks ``wording_changed``, and an
 indicator derived from a block whose items changed (adoption of 'at least one of' a longer list of
-technologies), is kept but marked: the change is then not a like-for-like comparison. Editions are independent samples, so
-the variance of a change is the sum of the two variances.
+technologies), is kept but marked: the change is then not a like-for-like comparison. Editions are
+independent samples, so the variance of a change is the sum of the two variances.
 """
 
 from __future__ import annotations

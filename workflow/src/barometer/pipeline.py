@@ -191,7 +191,7 @@ def bootstrap_estimates(i, o, params, wildcards, config) -> None:
     table = estimate_table(est, ci_method=params.ci["method"], mean_method=params.ci["mean_method"], level=params.ci["level"],
                            rule=rule, bounds=bounds)
     table.insert(1, "block", table["indicator"].map(meta["block"]))
-    table.insert(len(table.columns) - 11, "unit", np.where(table["kind"] == "share", "percent", "mean_percent"))
+    table.insert(table.columns.get_loc("kind") + 1, "unit", np.where(table["kind"] == "share", "percent", "mean_percent"))
     observed_domain = np.repeat(np.arange(len(pe.domains)), len(pe.indicators))
     table["max_weight_share"] = _max_weight_share_partitioned(design.weights, values.to_numpy(float), frame, pe)[observed_domain, np.tile(np.arange(len(pe.indicators)), len(pe.domains))]
     table["reliability_standard"] = rule.standard
@@ -216,12 +216,9 @@ def bootstrap_estimates(i, o, params, wildcards, config) -> None:
 def _max_weight_share_partitioned(weights, values, frame, pe) -> np.ndarray:
     """(domains, indicators): the largest single respondent's share (percent) of the domain's weight."""
     out = np.empty((len(pe.domains), values.shape[1]))
-    observed = ~np.isnan(values)
     for d, row in enumerate(pe.domains.itertuples()):
         inside = np.ones(len(frame), dtype=bool) if row.domain == "all" else (frame[row.dimension].astype(str) == row.level).to_numpy()
-        w = np.where(observed & inside[:, None], weights[:, None], 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[d] = 100.0 * w.max(axis=0) / w.sum(axis=0)
+        out[d] = _max_weight_share(weights, values, inside[:, None])
     return out
 
 

@@ -317,19 +317,17 @@ def resolved_checks(ctx: Context) -> pd.DataFrame:
             s = s[s["status"] == "resolved"]
             rows.append(pd.DataFrame({
                 "Check": s["check"],
-                "Expected": s["expected"].map(lambda v: f"{float(v):g}" if _number(v) else str(v)),
-                "Found": s["found"].map(lambda v: f"{float(v):g}" if _number(v) else str(v)),
+                "Expected": _shown(s["expected"]),
+                "Found": _shown(s["found"]),
                 "Resolved by erratum": s["resolution"].str.extract(r"^erratum ([^:]+):")[0],
             }))
     return pd.concat(rows) if rows else pd.DataFrame()
 
 
-def _number(value) -> bool:
-    try:
-        float(value)
-        return True
-    except (TypeError, ValueError):
-        return False
+def _shown(values: pd.Series) -> pd.Series:
+    """Numbers in their shortest form (14184.0 -> 14184), anything else as written."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return values.astype(str).where(numbers.isna(), numbers.map(lambda v: f"{v:g}")).fillna("")
 
 
 def file_inventory(ctx: Context) -> pd.DataFrame:

@@ -56,9 +56,10 @@ def draw(data: FigureData) -> FigureResult:
         ax2 = axes[1]
         top = changes.reindex(changes["change"].abs().sort_values(ascending=False).index).head(CHANGE_INDICATORS)
         labels = []
+        known = set(data.codebook.indicators["indicator"])
         for k, r in enumerate(top.itertuples()):
-            label = data.item_label(r.indicator) if r.indicator in set(data.codebook.indicators["indicator"]) else r.indicator
-            level = data.level_label(r.indicator) if r.indicator in set(data.codebook.indicators["indicator"]) else ""
+            label = data.item_label(r.indicator) if r.indicator in known else r.indicator
+            level = data.level_label(r.indicator) if r.indicator in known else ""
             labels.append(wrap(f"{label}{': ' + level if level else ''}{' ‡' if r.wording_changed else ''}", 34))
             ax2.errorbar(r.change, k, xerr=[[r.change - r.ci_low], [r.ci_high - r.change]], fmt="o", color=style.PALETTE[2],
                          markerfacecolor="white" if r.wording_changed else style.PALETTE[2], capsize=2.5, elinewidth=1.0)
