@@ -334,10 +334,29 @@ def _edit(workdir: Path, name: str, frame: pd.DataFrame) -> str:
     return name
 
 
-@pytest.mark.parametrize("problem", ["unknown column", "stratum missing from POP", "N_h < n_h", "non-numeric value"])
+@pytest.mark.parametrize("problem", ["unknown column", "stratum missing from POP", "N_h < n_h", "non-numeric value",
+                                     "negative seed", "level out of range", "malformed collapse", "non-numeric weight",
+                                     "singleton stratum"])
 def test_cli_errors_exit_non_zero_and_name_the_problem(cli_files, problem):
     workdir, data, pop = cli_files
-    if problem == "unknown column":
+    if problem == "negative seed":
+        proc, expected = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "--seed", "-5"), ["argument --seed: must be 0 or more, found -5"]
+    elif problem == "level out of range":
+        proc, expected = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "--level", "95"), ["argument --level: must be between 0 and 1"]
+    elif problem == "malformed collapse":
+        proc, expected = (run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "--singleton", "collapse", "--collapse", "small"),
+                          ["--collapse expects STRATUM=NEIGHBOUR pairs, found 'small'"])
+    elif problem == "non-numeric weight":
+        weighted = data.assign(w=1.0).astype({"w": object})
+        weighted.loc[6, "w"] = "heavy"
+        name = _edit(workdir, "survey_weights.csv", weighted)
+        proc, expected = run_cli(workdir, name, "pop.csv", "uses_ai,spend", "--weights", "w"), ["row 8", "column 'w'", "weight 'heavy' is not a positive number"]
+    elif problem == "singleton stratum":
+        keep = data[data["size_class"] != "small"]
+        single = pd.concat([keep, data[data["size_class"] == "small"].head(1)])
+        name = _edit(workdir, "survey_single.csv", single)
+        proc, expected = run_cli(workdir, name), ["survey_single.csv", "stratum 'small' has a single respondent", "--singleton certainty"]
+    elif problem == "unknown column":
         proc, expected = run_cli(workdir, variables="uses_ai,turnover"), ["column 'turnover'", "unknown column"]
     elif problem == "stratum missing from POP":
         name = _edit(workdir, "pop_missing.csv", pop[pop["stratum"] != "medium"])

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .bootstrap import BootstrapSpec
 from .design import StratifiedDesign
-from .errors import BarometerError, InputError
+from .errors import BarometerError, DesignError, InputError
 from .estimators import estimate, estimate_table
 from .intervals import SHARE_METHODS
 from .io import sha256_file, write_csv
@@ -86,9 +86,22 @@ def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
 
     weights = None
     if args.weights:
-        weights = pd.to_numeric(data[args.weights], errors="coerce").to_numpy()
-    collapse = dict(pair.split("=", 1) for pair in args.collapse) if args.collapse else {}
-    design = StratifiedDesign.from_sample(strata, pop, weights=weights, singleton=args.singleton, collapse_with=collapse)
+        weights = pd.to_numeric(data[args.weights], errors="coerce")
+        bad = ~(weights > 0) | ~np.isfinite(weights)
+        if bad.any():
+            row = int(bad.idxmax())
+            raise InputError(f"weight {data[args.weights][row]!r} is not a positive number", path=args.data, row=row + 2, column=args.weights)
+        weights = weights.to_numpy(dtype=float)
+    malformed = [pair for pair in args.collapse or [] if pair.count("=") != 1 or "" in pair.split("=")]
+    if malformed:
+        raise InputError(f"--collapse expects STRATUM=NEIGHBOUR pairs, found {malformed[0]!r}")
+    collapse = dict(pair.split("=") for pair in args.collapse or [])
+    try:
+        design = StratifiedDesign.from_sample(strata, pop, weights=weights, singleton=args.singleton, collapse_with=collapse)
+    except DesignError as err:
+        # the design names the workflow's config keys; on the command line the options say the same
+        raise DesignError(f"{args.data}: {err} (command line: --singleton certainty, or --singleton collapse "
+                          "--collapse STRATUM=NEIGHBOUR)") from None
 
     domains = [("all", np.ones(len(data), dtype=bool))]
     if args.by:
@@ -149,11 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--vars", required=True, help="comma-separated numeric or 0/1 columns to estimate")
     e.add_argument("--by", help="column defining domains (each value is estimated besides 'all')")
     e.add_argument("--weights", help="column of design weights (default N_h / n_h)")
-    e.add_argument("--replicates", type=int, default=1000, help="bootstrap replicates (0: linearisation only)")
-    e.add_argument("--seed", type=int, default=1)
-    e.add_argument("--block-size", type=int, default=250, help="replicates per random-number block")
+    e.add_argument("--replicates", type=_integer(0), default=1000, help="bootstrap replicates (0: linearisation only)")
+    e.add_argument("--seed", type=_integer(0), default=1)
+    e.add_argument("--block-size", type=_integer(1), default=250, help="replicates per random-number block")
     e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
-    e.add_argument("--level", type=float, default=0.95)
+    e.add_argument("--level", type=_probability, default=0.95)
     e.add_argument("--reliability", choices=["nchs", "cv"], default="nchs")
     e.add_argument("--singleton", choices=["error", "certainty", "collapse"], default="error", help="strata with one unit")
     e.add_argument("--collapse", nargs="*", metavar="STRATUM=NEIGHBOUR", help="with --singleton collapse")
@@ -167,12 +180,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _integer(minimum: int):
+    """argparse type: an integer of at least ``minimum`` (argparse then names the option in its error)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, found {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {minimum} or more, found {value}")
+        return value
+    return parse
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, found {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, found {value:g}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "estimate":
-            if args.replicates < 0:
-                raise InputError("--replicates must be 0 or more")
             table = run_estimate(args)
             write_csv(table, args.output)
             return 0
