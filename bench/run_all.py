@@ -1,6 +1,6 @@
 """Run every benchmark and the coverage simulation in sequence, printing their tables (`make bench`).
 
-    .venv/bin/python bench/run_all.py            # the full set, about 10 minutes on 2 cores
+    .venv/bin/python bench/run_all.py            # the full set (3 min 28 s on 2 idle cores, 2026-11-23)
     .venv/bin/python bench/run_all.py --quick    # smaller settings, a smoke run of a few minutes
 
 Each script runs as its own process (so one's memory does not weigh on the next); the exit status is

@@ -47,7 +47,7 @@ rule report:
         reliability=config["reliability"],
         publication=config["publication"],
         differences=config["differences"],
-        gap_official=read_yaml(config["cross_survey"]["crosswalk"])["gap"]["official"],
+        gap=read_yaml(config["cross_survey"]["crosswalk"])["gap"],
     log:
         "results/report/logs/report.log",
     conda:

@@ -379,13 +379,18 @@ def compare_surveys(i, o, params, wildcards, config) -> None:
     h = harmonised.set_index(["indicator", "domain"])
     official = float(values.set_index("value_id").at[g["official"], "value"])
     published = read_csv(i.published_values)
-    count = published.drop_duplicates("indicator").set_index("indicator")["value"]
-    rate = float(count[g["responses"]] / count[g["reached"]])
+    rate = _response_rate(published, g)
     gap = gap_decomposition(h.loc[(g["indicator"], g["barometer_domain"])].to_dict(),
                             h.loc[(g["indicator"], g["harmonised_domain"])].to_dict(),
                             {"difference": 100 * c["difference"][0], "ci_low": 100 * low[0], "ci_high": 100 * high[0]},
                             official, rate)
     write_csv(gap, o.gap)
+
+
+def _response_rate(published: pd.DataFrame, gap: dict) -> float:
+    """The fieldwork's response rate from the edition's published counts named in the crosswalk."""
+    count = published.drop_duplicates("indicator").set_index("indicator")["value"]
+    return float(count[gap["responses"]] / count[gap["reached"]])
 
 
 def longitudinal(i, o, params, wildcards, config) -> None:
@@ -448,7 +453,7 @@ def report(i, o, params, wildcards, config) -> None:
     block = config["editions"][edition]
     rule = ReliabilityRule.from_config(params.reliability, params.publication)
     official = read_csv(i.comparison)
-    official_value = official.loc[official["value_id"] == params.gap_official, "value"]
+    official_value = official.loc[official["value_id"] == params.gap["official"], "value"]
     meta = {
         "edition": edition, "edition_label": block["label"], "language": params.language,
         "replicates": params.bootstrap["replicates"], "seed": params.seed, "ci_method": params.ci["method"].replace("_", "-"),
@@ -456,6 +461,7 @@ def report(i, o, params, wildcards, config) -> None:
         "min_respondents": params.publication["min_respondents"], "singleton_policy": params.bootstrap["singleton_strata"]["policy"],
         "adjust": params.differences["adjust"], "population": int(load_frame(block["frame"], Strata.load(block["strata"]))["population"].sum()),
         "bundled_reconstruction": bundled, "gap_official_value": float(official_value.iloc[0]) if len(official_value) else float("nan"),
+        "response_rate": _response_rate(read_csv(i.published_values), params.gap),
         "git_commit": git_commit(root), "config_hash": config_hash(config), "versions": package_versions(),
     }
     context = Path(o.context)
