@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -29,6 +30,19 @@ def test_the_pdf_pages_render(full_run, tmp_path):
     assert len(pages) == 3 and all(p.stat().st_size > 5_000 for p in pages)
     first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", pdf, "-"], capture_output=True, text=True, check=True).stdout
     assert "AI-Barometer 2021" in first and "reconstruction" in first
+
+
+def test_no_pdf_text_runs_past_the_right_margin(full_run):
+    """Every word of the PDF ends inside the text block (typst's margin is about 69 pt on A4; tables
+    with unbreakable long names used to run off the page)."""
+    pdf = str(full_run / "results/report/barometer.pdf")
+    boxes = subprocess.run(["pdftotext", "-bbox", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', boxes, re.S)
+    assert len(pages) >= 20
+    outside = [(number, word) for number, (width, body) in enumerate(pages, 1)
+               for right, word in re.findall(r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', body)
+               if float(right) > float(width) - 60]
+    assert not outside, outside[:5]
 
 
 def test_the_report_is_rendered_in_dutch_labels_when_configured(full_run, tmp_path):

@@ -47,6 +47,12 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     published = pd.read_csv(full_run / "results/2021/audit/published_values.csv").drop_duplicates("indicator").set_index("indicator")
     rate = published.at["fieldwork.responses", "value"] / published.at["fieldwork.reached", "value"]
     assert f"a {rate:.0%} response rate" in html
+    # the reproduction table shows reproduced values and differences to the hundredth, as formatted
+    repro = pd.read_csv(full_run / "results/2021/estimates/reproduction.csv")
+    quotes = repro[(repro["kind"] == "text") & (repro["comparator"] == "=") & (repro["indicator"] != "response.usable")]
+    worst = quotes.loc[quotes["diff_pp"].abs().idxmax()]
+    reproduced, difference = f"{worst['reproduced']:.2f}", re.escape(f"{worst['diff_pp']:+.2f}")
+    assert re.search(rf">{reproduced}</td>\s*<td[^>]*>{difference}</td>", html), (reproduced, difference)
     for section in ("Key findings", "Data and methods", "Reproduction of the published numbers",
                     "The Barometer and other surveys", "Appendix: audit trail"):
         assert section in html

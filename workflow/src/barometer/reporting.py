@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,8 +81,11 @@ def with_ci(row, decimals: int = 1) -> str:
 def markdown_table(frame: pd.DataFrame, floatfmt: str = ".1f", widths: list[int] | None = None) -> str:
     """A pipe table. ``widths``: relative column widths; pandoc reads them from the dashes of the
     separator line, which is rewritten here (tabulate sizes them by content, squeezing short columns
-    next to long text)."""
-    text = frame.to_markdown(index=False, floatfmt=floatfmt)
+    next to long text). ``floatfmt`` formats numeric columns; text columns are shown as written
+    (tabulate would otherwise re-parse '+0.04' and print it as '0.0')."""
+    text_columns = [k for k, column in enumerate(frame.columns) if not pd.api.types.is_numeric_dtype(frame[column])]
+    align = ["right" if k not in text_columns or _numbers_as_text(frame.iloc[:, k]) else "left" for k in range(frame.shape[1])]
+    text = frame.to_markdown(index=False, floatfmt=floatfmt, disable_numparse=text_columns, colalign=align)
     if not widths:
         return text
     lines = text.splitlines()
@@ -92,6 +96,13 @@ def markdown_table(frame: pd.DataFrame, floatfmt: str = ".1f", widths: list[int]
         rebuilt.append((":" if left else "") + "-" * max(width, 3) + (":" if right else ""))
     lines[1] = "|" + "|".join(rebuilt) + "|"
     return "\n".join(lines)
+
+
+def _numbers_as_text(column: pd.Series) -> bool:
+    """Formatted numbers ('+0.04', '15.7', '<0.001'), aligned right like numbers."""
+    values = column.dropna().astype(str).str.strip().str.lstrip("<")
+    values = values[~values.isin(["", "–"])]
+    return len(values) > 0 and pd.to_numeric(values.str.replace(",", ""), errors="coerce").notna().all()
 
 
 def labeller(ctx: Context):
@@ -316,12 +327,20 @@ def resolved_checks(ctx: Context) -> pd.DataFrame:
             s = ctx.table(name)
             s = s[s["status"] == "resolved"]
             rows.append(pd.DataFrame({
-                "Check": s["check"],
+                "Check": s["check"].map(_breakable),
                 "Expected": _shown(s["expected"]),
                 "Found": _shown(s["found"]),
                 "Resolved by erratum": s["resolution"].str.extract(r"^erratum ([^:]+):")[0],
             }))
     return pd.concat(rows) if rows else pd.DataFrame()
+
+
+def _breakable(text: str, longest: int = 20) -> str:
+    """A check's description for a narrow table column: without the bracketed value ids (the CSV keeps
+    them) and with break opportunities (zero-width spaces) in long dotted names and paths, which a
+    PDF table cannot otherwise wrap and which would run off the page."""
+    text = re.sub(r"\s*\[[^\]]*\]", "", text)
+    return re.sub(rf"\S{{{longest},}}", lambda m: re.sub(r"([._/])", "\\1\u200b", m.group(0)), text)
 
 
 def _shown(values: pd.Series) -> pd.Series:
