@@ -8,7 +8,7 @@ singleton stratum gets 2 units instead of being collapsed). Five 0/1 characteris
 shares are 5%, 10%, 20%, 35% and 50%, varying by stratum (higher among larger firms, sector effects).
 
 Each repetition draws a stratified simple random sample without replacement, estimates every share
-overall and among large firms (sampling fractions 10-45%) with estimate(..., bootstrap=spec), and
+overall and among large firms (sampling fractions 10-45%) with estimate() on a design with replicates, and
 records whether each interval covers the true finite-population share: Korn-Graubard (the configured
 default), logit, Wilson and percentile from the bootstrap, and Korn-Graubard from the Taylor variance
 for reference. Coverage is reported with its Monte-Carlo standard error sqrt(c (1 - c) / R).
@@ -30,10 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from barometer.bootstrap import BootstrapSpec
-from barometer.design import StratifiedDesign
-from barometer.estimators import estimate
-from barometer.intervals import korn_graubard, share_interval
+from barometer.survey import RescaledBootstrap, StratifiedDesign, estimate
+from barometer.survey.intervals import korn_graubard, share_interval
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FRAME = REPO_ROOT / "config/editions/2021/frame.csv"
@@ -132,8 +130,8 @@ def simulate(pop: Population, reps: int, replicates: int, seed: int, methods=MET
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(r,)))
         y = sampler.draw(rng).astype(float)
         values = np.hstack([y, y])
-        spec = BootstrapSpec(replicates=replicates, seed=seed, stream=(1, r))
-        est = estimate(sampler.design, values, domains, "share", bootstrap=spec)
+        spec = RescaledBootstrap(replicates=replicates, seed=seed, stream=(1, r))
+        est = estimate(sampler.design.with_replicates(spec), values, domains, "share")
         var_boot = est.var_boot
         out = labels.assign(rep=r, truth=true_share, estimate=est.estimate, se_boot=np.sqrt(var_boot),
                             se_taylor=np.sqrt(est.var_taylor), n=est.n, df=est.df)

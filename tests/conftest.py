@@ -40,11 +40,15 @@ def run_workflow(workdir: Path, *args: str, env: dict | None = None, check: bool
     return result
 
 
+IMPORT_TRACE = "import_trace.jsonl"  # beside the copy: which package modules each job imported
+
+
 @pytest.fixture(scope="session")
 def full_run(tmp_path_factory) -> Path:
-    """One complete run of the default target (raw data to report) in a fresh copy of the repository."""
-    workdir = copy_repository(tmp_path_factory.mktemp("full_run"))
-    run_workflow(workdir)
+    """One complete run of the default target (raw data to report) in a fresh copy of the repository.
+    Each job records the package modules it imported in ``<copy>/../import_trace.jsonl``."""
+    workdir = copy_repository(tmp_path_factory.mktemp("full_run") / "repo")
+    run_workflow(workdir, env={"BAROMETER_IMPORT_TRACE": str(workdir.parent / IMPORT_TRACE)})
     return workdir
 
 

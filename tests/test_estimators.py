@@ -20,11 +20,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from barometer.bootstrap import BootstrapSpec, block_factors, replicate_weights
-from barometer.design import StratifiedDesign
-from barometer.errors import DesignError
-from barometer.estimators import estimate, estimate_table
-from barometer.intervals import effective_n, korn_graubard, wilson
+from barometer.survey import RescaledBootstrap, StratifiedDesign, SurveyError, estimate
+from barometer.survey.replicates import block_factors, replicate_weights
+from barometer.survey.intervals import effective_n, korn_graubard, wilson
 
 # stratum: (n_h, N_h); s5 is a census (f = 1), s6 holds a single unit
 STRATA = {"s1": (40, 4000), "s2": (25, 250), "s3": (30, 60), "s4": (20, 25), "s5": (12, 12), "s6": (1, 30)}
@@ -62,7 +60,7 @@ def units_of(sample: pd.DataFrame, h: str) -> np.ndarray:
 
 # -- 5. Replicate factors -------------------------------------------------------------------------
 def test_replicate_factors_mean_one_positive_and_one_in_certainty_strata(sample, design):
-    spec = BootstrapSpec(replicates=3000, seed=42, block_size=700)  # last block partial (200)
+    spec = RescaledBootstrap(replicates=3000, seed=42, block_size=700)  # last block partial (200)
     a = replicate_weights(design, spec) / design.weights[:, None]
     assert a.shape == (len(sample), 3000)
     for h, (n_h, N_h) in STRATA.items():
@@ -83,7 +81,7 @@ def test_replicate_factors_mean_one_positive_and_one_in_certainty_strata(sample,
 
 
 def test_replicates_identical_whatever_the_block_order_and_chunking(sample, design):
-    spec = BootstrapSpec(replicates=1100, seed=2024, block_size=250, stream=(3,))
+    spec = RescaledBootstrap(replicates=1100, seed=2024, block_size=250, stream=(3,))
     full = replicate_weights(design, spec)
     assert spec.n_blocks == 5 and spec.block_range(4) == (1000, 1100)
     # concatenated block_factors, in order ...
@@ -99,25 +97,25 @@ def test_replicates_identical_whatever_the_block_order_and_chunking(sample, desi
     values = np.column_stack([sample["y"], sample["x"], sample["x"]])
     domains = np.column_stack([np.ones(len(sample), bool), np.ones(len(sample), bool), sample["dom"] == "A"])
     kinds = ["share", "mean", "total"]
-    whole = estimate(design, values, domains, kinds, bootstrap=spec)
+    whole = estimate(design.with_replicates(spec), values, domains, kinds)
     assert whole.replicates.shape == (1100, 3)
     for split in ([range(0, 2), range(2, 5)], [range(0, 1), range(1, 4), range(4, 5)]):
-        parts = [estimate(design, values, domains, kinds, bootstrap=spec, blocks=r).replicates for r in split]
+        parts = [estimate(design.with_replicates(spec), values, domains, kinds, blocks=r).replicates for r in split]
         assert np.array_equal(np.vstack(parts), whole.replicates)
     # deterministic across calls; different seeds, streams and blocks give different replicates
     assert np.array_equal(replicate_weights(design, spec), full)
-    for other in (BootstrapSpec(1100, 2025, 250, (3,)), BootstrapSpec(1100, 2024, 250, (4,)), BootstrapSpec(1100, 2024, 250)):
+    for other in (RescaledBootstrap(1100, 2025, 250, (3,)), RescaledBootstrap(1100, 2024, 250, (4,)), RescaledBootstrap(1100, 2024, 250)):
         assert not np.any(np.all(replicate_weights(design, other) == full, axis=0) & (full.std(axis=0) > 0))
     assert not np.array_equal(block_factors(design, spec, 0), block_factors(design, spec, 1))
 
 
 # -- 6. Bootstrap variance of a linear statistic --------------------------------------------------
 def test_bootstrap_variance_of_a_total_estimates_the_taylor_variance(sample, design):
-    spec = BootstrapSpec(replicates=20000, seed=99, block_size=2000, centre="mse")
+    spec = RescaledBootstrap(replicates=20000, seed=99, block_size=2000, centre="mse")
     strata_masks = [(sample["h"] == h).to_numpy() for h in STRATA]
     domains = np.column_stack([np.ones(len(sample), bool), sample["dom"] == "A", *strata_masks])
     values = np.broadcast_to(sample["x"].to_numpy()[:, None], domains.shape)
-    est = estimate(design, values, domains, "total", bootstrap=spec)
+    est = estimate(design.with_replicates(spec), values, domains, "total")
     names = ["all", "dom=A", *STRATA]
     # E(theta_b - theta)^2 = Taylor variance exactly; the MC SE of the average of squares is
     # sd((theta_b - theta)^2) / sqrt(B)
@@ -130,7 +128,7 @@ def test_bootstrap_variance_of_a_total_estimates_the_taylor_variance(sample, des
     # the census stratum (f_h = 1) and the certainty singleton: zero by both methods
     assert np.all(est.var_taylor[~live] == 0) and np.all(est.var_boot[~live] == 0)
     # the "mean" centring estimates the same thing (closely, since E theta_b = theta)
-    mean_centred = estimate(design, values, domains, "total", bootstrap=BootstrapSpec(20000, 99, 2000, centre="mean"))
+    mean_centred = estimate(design.with_replicates(RescaledBootstrap(20000, 99, 2000, centre="mean")), values, domains, "total")
     np.testing.assert_allclose(mean_centred.var_boot[live], est.var_boot[live], rtol=5e-3)
 
 
@@ -181,7 +179,7 @@ def test_korn_graubard_defined_at_zero_and_one():
     d = make_sample()
     design = StratifiedDesign.from_sample(d["h"], POP, singleton="certainty")
     y0, y1 = np.zeros(len(d)), np.ones(len(d))
-    table = estimate_table(estimate(design, np.column_stack([y0, y1]), np.ones((len(d), 2), bool), "share"))
+    table = estimate(design, np.column_stack([y0, y1]), np.ones((len(d), 2), bool), "share").table()
     assert table["estimate"].tolist() == [0.0, 1.0] and table["se"].tolist() == [0.0, 0.0]
     assert table["ci_low"][0] == 0.0 and 0 < table["ci_high"][0] == pytest.approx(1 - 0.025 ** (1 / len(d)))
     assert table["ci_high"][1] == 1.0 and 1 > table["ci_low"][1] == pytest.approx(0.025 ** (1 / len(d)))
@@ -229,8 +227,8 @@ def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off
         y = (rng.random(size) < 0.4).astype(float)  # an ordinary share beside them, as in a real table
         values = np.column_stack([np.ones(size), np.zeros(size), np.ones(size), np.zeros(size), y, y])
         domains = np.column_stack([np.ones(size, bool), np.ones(size, bool), dom, dom, np.ones(size, bool), dom])
-        est = estimate(design, values, domains, "share", bootstrap=BootstrapSpec(500, seed=1))
-        table = estimate_table(est).iloc[:4]
+        est = estimate(design.with_replicates(RescaledBootstrap(500, seed=1)), values, domains, "share")
+        table = est.table().iloc[:4]
         n_obs = est.n[:4].astype(float)
         assert table["estimate"].tolist() == [1.0, 0.0, 1.0, 0.0]
         assert np.all(table["se"] < 1e-12)
@@ -247,7 +245,7 @@ def test_effective_n_of_an_srs_without_fpc_is_n():
     x = rng.normal(50, 10, n)
     design = StratifiedDesign.from_sample(["only"] * n, {"only": 1e9})
     est = estimate(design, np.column_stack([y, x]), np.ones((n, 2), bool), ["share", "mean"])
-    table = estimate_table(est)
+    table = est.table()
     # V(p) = p (1 - p) / (n - 1) * (1 - f): n_eff = (n - 1) / (1 - f), i.e. n up to the n/(n-1) term
     f = n / 1e9
     np.testing.assert_allclose(table["n_eff"], (n - 1) / (1 - f), rtol=1e-9)
@@ -266,7 +264,7 @@ def test_effective_n_of_an_srs_without_fpc_is_n():
     ids=["N_h<n_h", "no-population-count", "singleton-error", "collapse-without-neighbour"],
 )
 def test_design_errors_name_the_stratum(labels, population, kwargs, named):
-    with pytest.raises(DesignError) as err:
+    with pytest.raises(SurveyError) as err:
         StratifiedDesign.from_sample(labels, population, **kwargs)
     assert named in str(err.value)
 
@@ -317,8 +315,8 @@ def test_cli_estimate_end_to_end_matches_the_python_api(cli_files):
     design = StratifiedDesign.from_sample(data["size_class"], dict(zip(pop["stratum"], pop["N"])))
     doms = [np.ones(len(data), bool), (data["region"] == "Antwerpen").to_numpy(), (data["region"] == "Gent").to_numpy()]
     values = np.column_stack([data[v] for v in ("uses_ai", "spend") for _ in doms])
-    spec = BootstrapSpec(replicates=300, seed=17, block_size=250)
-    est = estimate(design, values, np.column_stack(doms * 2), ["share"] * 3 + ["mean"] * 3, bootstrap=spec)
+    spec = RescaledBootstrap(replicates=300, seed=17, block_size=250)
+    est = estimate(design.with_replicates(spec), values, np.column_stack(doms * 2), ["share"] * 3 + ["mean"] * 3)
     # the CSV carries 10 significant digits
     np.testing.assert_allclose(out["estimate"], est.estimate, rtol=1e-9)
     np.testing.assert_allclose(out["se_taylor"], np.sqrt(est.var_taylor), rtol=1e-9)

@@ -16,25 +16,23 @@ import matplotlib.text
 import pandas as pd
 import pytest
 from PIL import Image
+from snakemake.iocontainers import Namedlist
 
+from barometer import stages
 from barometer.errors import BarometerError, InputError
-from barometer.figures import stage
-from barometer.figures.common import FigureData
+from barometer.figures import catalogue, style
+from barometer.figures.data import FigureData, figure_data
+from barometer.io import write_json
+from barometer.stages.figures import draw
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 EDITION = ROOT / "config" / "editions" / "2021"
 # Base N of each figure: the report's N (Figures 1-12, Tables 3-5); the Barometer 2021 re-estimate
-# for the cross-survey figures.
-BASE_N = {
-    "fig01_adoption": 1717, "fig02_technologies": 1717, "fig03_potential": 1717, "fig04_barriers": 1628,
-    "fig05_knowledge": 1234, "fig06_applications": 555, "fig07_sources": 545, "fig08_budget": 540,
-    "fig09_impact": 532, "fig10_employment_low": 532, "fig11_employment_high": 532, "fig12_policy": 1559,
-    "table3_sectors": 1717, "table4_sizes": 1717, "table5_applications": 555,
-    "xs_timeseries": 1717, "xs_forest": 1717,
-}
-EDITION_FIGURES = [f for f in BASE_N if not f.startswith("xs_")]
-CROSS_FIGURES = [f for f in BASE_N if f.startswith("xs_")]
+# for the cross-survey figures (barometer/figures/catalogue.py).
+BASE_N = {f.name: f.base_n_2021 for f in catalogue.FIGURES if f.base_n_2021 is not None}
+EDITION_FIGURES = catalogue.names("edition")
+CROSS_FIGURES = catalogue.names("cross_survey")
 # A label each language must show (and the other must not)
 LABELS = {
     "fig04_barriers": ("Non-adopters", "Niet-adopters"),
@@ -61,14 +59,15 @@ def inputs(full_run):
 @pytest.fixture(scope="module")
 def data(inputs):
     """FigureData per language, read as the Snakemake stage reads it."""
-    return {lang: stage.figure_data(inputs, lang, "2021") for lang in ("en", "nl")}
+    return {lang: figure_data(inputs, lang, "2021") for lang in ("en", "nl")}
 
 
 def render(name: str, data: FigureData, directory: Path, tag: str = "") -> tuple[dict, set[str], Path, Path]:
-    result = stage.draw(name, data)
+    result = draw(name, data)
     texts = {t.get_text() for t in result.figure.findobj(matplotlib.text.Text) if t.get_text().strip()}
     png, svg, caption = (directory / f"{name}_{data.language}{tag}.{ext}" for ext in ("png", "svg", "caption.json"))
-    stage.save(result, name, data.language, png, svg, caption)
+    style.save(result.figure, png, svg)
+    write_json({"figure": name, "caption": result.caption, "base_n": result.base_n, "language": data.language}, caption)
     return json.loads(caption.read_text(encoding="utf-8")), texts, png, svg
 
 
@@ -84,7 +83,7 @@ def expected_base_n(name: str, data: FigureData) -> int:
         comparison = data.extra["comparison"]
         return int(comparison.loc[(comparison["grade"] == "reference") & (comparison["indicator"] == "adoption.any"), "n"].max())
     e = data.estimates
-    return int(e.loc[e["block"].isin(stage.figure_module(name).BLOCKS) & (e["domain"] == "all"), "n"].max())
+    return int(e.loc[e["block"].isin(catalogue.blocks(name)) & (e["domain"] == "all"), "n"].max())
 
 
 @pytest.mark.parametrize("name", list(BASE_N))
@@ -151,7 +150,7 @@ def test_fixture_edition_2099(two_editions, tmp_path):
     classes: every edition figure draws from its own codebook, with the added item and without the dropped one."""
     estimates = two_editions / "results" / "2099" / "estimates" / "estimates.csv"
     inputs = SimpleNamespace(estimates=str(estimates), codebook=str(FIXTURE_2099 / "codebook.yaml"), strata=str(FIXTURE_2099 / "strata.yaml"))
-    data = stage.figure_data(inputs, "en", "2099")
+    data = figure_data(inputs, "en", "2099")
     texts = {}
     for name in EDITION_FIGURES:
         _, texts[name], _, _ = render(name, data, tmp_path)
@@ -173,33 +172,33 @@ def test_codebook_without_the_block(data):
     raw = {**full.codebook.raw, "blocks": {k: v for k, v in full.codebook.raw["blocks"].items() if k != "barriers"}}
     codebook = type(full.codebook)(path=full.codebook.path, raw=raw, items=full.codebook.items, indicators=full.codebook.indicators)
     with pytest.raises(BarometerError, match="no block 'barriers'"):
-        stage.draw("fig04_barriers", FigureData(full.estimates, codebook, full.strata, "2021", "en"))
+        draw("fig04_barriers", FigureData(full.estimates, codebook, full.strata, "2021", "en"))
 
 
-def test_unknown_figure():
+def test_unknown_figure(data):
     with pytest.raises(BarometerError, match="unknown figure 'fig99_nothing'"):
-        stage.figure_module("fig99_nothing")
+        draw("fig99_nothing", data["en"])
     with pytest.raises(BarometerError, match="unknown figure"):
-        stage.figure_module("common")
+        draw("panels", data["en"])
 
 
 def test_missing_column(inputs, tmp_path):
     broken = tmp_path / "estimates.csv"
     pd.read_csv(inputs.estimates).drop(columns=["ci_high"]).to_csv(broken, index=False)
     with pytest.raises(InputError, match="ci_high"):
-        stage.figure_data(SimpleNamespace(**{**vars(inputs), "estimates": str(broken)}), "en", "2021")
+        figure_data(SimpleNamespace(**{**vars(inputs), "estimates": str(broken)}), "en", "2021")
 
 
 def snakemake_job(inputs, tmp_path, figure: str, language: str = "en") -> SimpleNamespace:
     output = SimpleNamespace(png=str(tmp_path / f"{figure}.png"), svg=str(tmp_path / f"{figure}.svg"),
                              caption=str(tmp_path / f"{figure}.caption.json"))
-    return SimpleNamespace(input=inputs, output=output, params=SimpleNamespace(language=language),
+    return SimpleNamespace(input=inputs, output=output, params=Namedlist(fromdict={"language": language, "level": 0.95}),
                            wildcards=SimpleNamespace(edition="2021", figure=figure), log=[str(tmp_path / "figure.log")],
                            rule="figure")
 
 
 def test_stage_run_writes_the_caption(inputs, tmp_path):
-    stage.run(snakemake_job(inputs, tmp_path, "fig08_budget", "nl"))
+    stages.run(snakemake_job(inputs, tmp_path, "fig08_budget", "nl"))
     caption = json.loads((tmp_path / "fig08_budget.caption.json").read_text(encoding="utf-8"))
     assert list(caption) == sorted(caption)
     assert caption == {"base_n": 540, "caption": caption["caption"], "figure": "fig08_budget", "language": "nl"}
@@ -212,7 +211,7 @@ def test_stage_run_writes_the_caption(inputs, tmp_path):
 ])
 def test_stage_run_fails_cleanly(inputs, tmp_path, capsys, figure, language, message):
     with pytest.raises(SystemExit) as exit_info:
-        stage.run(snakemake_job(inputs, tmp_path, figure, language))
+        stages.run(snakemake_job(inputs, tmp_path, figure, language))
     assert exit_info.value.code == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err

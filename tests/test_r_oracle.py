@@ -27,10 +27,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from barometer.bootstrap import BootstrapSpec, replicate_weights
-from barometer.design import StratifiedDesign
-from barometer.estimators import estimate
-from barometer.intervals import korn_graubard, logit_interval
+from barometer.survey import RescaledBootstrap, StratifiedDesign, estimate
+from barometer.survey.replicates import replicate_weights
+from barometer.survey.intervals import korn_graubard, logit_interval
 
 pytestmark = pytest.mark.skipif(
     shutil.which("Rscript") is None,
@@ -83,11 +82,11 @@ def estimand_specs(d: pd.DataFrame) -> list[tuple[str, str, str]]:
     return specs
 
 
-def barometer_estimates(d: pd.DataFrame, design: StratifiedDesign, bootstrap: BootstrapSpec | None = None):
+def barometer_estimates(d: pd.DataFrame, design: StratifiedDesign, bootstrap: RescaledBootstrap | None = None):
     specs = estimand_specs(d)
     values = np.column_stack([d[var].to_numpy(dtype=float) for var, _, _ in specs])
     domains = np.column_stack([np.ones(len(d), bool) if dom == "all" else (d["dom"] == dom).to_numpy() for _, dom, _ in specs])
-    est = estimate(design, values, domains, [kind for _, _, kind in specs], bootstrap=bootstrap)
+    est = estimate(design if bootstrap is None else design.with_replicates(bootstrap), values, domains, [kind for _, _, kind in specs])
     keys = ["|".join(s) for s in specs]
     return keys, est
 
@@ -141,7 +140,7 @@ def with_singleton(sample: pd.DataFrame) -> pd.DataFrame:
 
 # exported replicate weights for the svrepdesign check: B = 1000 rather than 4000, since exactness does
 # not depend on B and svrepdesign's QR of the n x B weight matrix (for degf) costs ~1 s per 1000.
-EXPORT_SPEC = BootstrapSpec(replicates=1000, seed=11, block_size=128, stream=(2, 5))
+EXPORT_SPEC = RescaledBootstrap(replicates=1000, seed=11, block_size=128, stream=(2, 5))
 
 
 @pytest.fixture(scope="module")
@@ -271,7 +270,7 @@ def test_korn_graubard_for_domains_uses_the_domain_n_as_r_does(sample, design, r
 # -- 4. Bootstrap ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def boot(sample, design):
-    spec = BootstrapSpec(replicates=B, seed=7, stream=(1,))
+    spec = RescaledBootstrap(replicates=B, seed=7, stream=(1,))
     keys, est = barometer_estimates(sample, design, bootstrap=spec)
     return spec, keys, est
 

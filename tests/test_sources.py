@@ -12,7 +12,7 @@ from barometer.codebook import Codebook
 from barometer.config import read_yaml
 from barometer.errors import ConfigError, InputError, SourceCheckError
 from barometer.published import read_resource, read_values, validate_package
-from barometer.sources import CheckContext, load_errata, validate_with_errata
+from barometer.source_checks import CheckContext, load_errata, validate_with_errata
 from barometer.strata import Strata, load_frame
 from conftest import ROOT, run_workflow
 

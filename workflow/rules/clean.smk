@@ -6,14 +6,14 @@ rule clean:
         microdata=lambda wc: edition(wc)["microdata"],
         codebook=edition_file("codebook"),
         strata=edition_file("strata"),
-        code=code("cleaning.py", "rawdata.py"),
+        code=stage_code("clean"),
     output:
         respondents="results/{edition}/clean/respondents.csv",
         exclusions=report("results/{edition}/clean/exclusions.csv", caption="../report/exclusions.rst", category="Audit"),
         accounting="results/{edition}/clean/accounting.csv",
     params:
         cleaning=config["cleaning"],
-        salt_env=config["pseudonymisation"]["salt_env"],
+        pseudonymisation=config["pseudonymisation"],
     log:
         "results/{edition}/logs/clean.log",
     conda:

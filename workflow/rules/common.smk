@@ -6,16 +6,18 @@ from pathlib import Path
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
+# the workflow's own package (the stage script finds it the same way, from its own folder)
 PACKAGE_SRC = Path(workflow.current_basedir).parent / "src"
 sys.path.insert(0, str(PACKAGE_SRC))
-# the stage scripts import the package, also inside a conda environment (snakemake --sdm conda)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PACKAGE_SRC), os.environ.get("PYTHONPATH")]))
 
-from barometer.config import ConfigError, normalise_editions, read_yaml, validate_config  # noqa: E402
+from barometer import code_inputs  # noqa: E402
+from barometer.config import CONFIG_SCHEMA, ConfigError, config_hash, normalise_editions, read_yaml, validate_config  # noqa: E402
+from barometer.figures import catalogue  # noqa: E402
+from barometer.stages import stage_modules  # noqa: E402
 
 config["editions"] = normalise_editions(config)["editions"]
 try:
-    validate(config, "../schemas/config.schema.yaml")
+    validate(config, str(CONFIG_SCHEMA))
 except WorkflowError:
     try:
         validate_config(config, source="config/config.yaml (and any --configfile)")
@@ -28,12 +30,12 @@ EDITIONS = sorted(config["editions"])
 CROSSWALK_EDITION = str(read_yaml(config["cross_survey"]["crosswalk"])["barometer_edition"])
 if CROSSWALK_EDITION not in EDITIONS:
     raise WorkflowError(f"{config['cross_survey']['crosswalk']}: barometer_edition {CROSSWALK_EDITION} is not configured under editions")
+REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
 ENV = "../../envs/barometer.yaml"
-STAGE = "../scripts/run_stage.py"
-
-
-wildcard_constraints:
-    edition="|".join(EDITIONS),
+# the script of every step; it calls barometer/stages/<rule file>.py, the function named as the rule
+STAGE = "../scripts/stage.py"
+# the replicate products use BLAS threads; Snakemake gives a job at most --cores of them
+BLAS_THREADS = 4
 
 
 def edition(wildcards):
@@ -49,10 +51,26 @@ def edition_file(key):
     return get
 
 
-def code(*modules):
-    """Package modules a rule runs: declared as inputs, so that editing one reruns the rule.
-    Relative to the working directory, so that a moved or copied checkout stays up to date."""
-    return [os.path.relpath(PACKAGE_SRC / "barometer" / m) for m in modules]
+def _relative(paths):
+    # relative to the working directory, so that a moved or copied checkout stays up to date
+    return [os.path.relpath(p) for p in paths]
+
+
+def stage_code(rule, also=()):
+    """The package modules the rule's stage function can run (and the modules in ``also``, e.g. what
+    a report imports), computed from their imports: declared as inputs, editing any reruns the rule.
+    The rule must be defined in the rule file its stage module is named after."""
+    stage = stage_modules().get(rule)
+    here = Path(workflow.included_stack[-1].get_path_or_uri(secret_free=True)).stem
+    if stage != here:
+        raise WorkflowError(f"no stage function barometer/stages/{here}.py::{rule} for the rule {rule} in rules/{here}.smk")
+    modules = code_inputs.stage_modules(stage, rule) | code_inputs.closure(set(also))
+    return _relative(code_inputs.files(modules))
+
+
+def figure_code(wildcards):
+    """The figure module a figure job draws with, and what it imports."""
+    return _relative(code_inputs.files(code_inputs.closure({f"barometer.figures.{wildcards.figure}"})))
 
 
 def published_editions():
@@ -61,6 +79,24 @@ def published_editions():
 
 def reconstructed_editions():
     return [e for e in EDITIONS if config["editions"][e].get("reconstruction")]
+
+
+def figure_targets(scope, edition=None):
+    """The figures of a scope (barometer/figures/catalogue.py): for an edition, those its codebook has
+    the blocks of."""
+    if scope == "edition":
+        blocks = read_yaml(config["editions"][edition]["codebook"])["blocks"]
+        names = [f for f in catalogue.names("edition") if catalogue.drawable(f, blocks)]
+        folder = f"results/{edition}"
+    else:
+        names, folder = catalogue.names(scope), f"results/{scope}"
+    return expand("{folder}/figures/{figure}.{ext}", folder=folder, figure=names, ext=["png", "svg", "caption.json"])
+
+
+def report_figures(suffix):
+    """The report's figures: those of the report's edition, the cross-survey and longitudinal ones."""
+    figures = figure_targets("edition", REPORT_EDITION) + figure_targets("cross_survey") + figure_targets("longitudinal")
+    return [f for f in figures if f.endswith(suffix)]
 
 
 def all_targets():
@@ -72,9 +108,10 @@ def all_targets():
             f"results/{e}/estimates/point_estimates.csv",
             f"results/{e}/estimates/estimates.csv",
         ]
+        targets += figure_targets("edition", e)
     for e in published_editions():
         targets += [f"results/{e}/audit/source_checks.csv", f"results/{e}/estimates/reproduction.csv"]
     targets += ["results/cross_survey/comparison.csv", "results/cross_survey/gap_decomposition.csv", "results/longitudinal/changes.csv"]
-    targets += figure_targets() + LONGITUDINAL_FIGURES
+    targets += figure_targets("cross_survey") + figure_targets("longitudinal")
     targets += ["results/report/barometer.html", "results/report/barometer.pdf"]
     return targets

@@ -7,7 +7,7 @@ rule validate_cross_survey_sources:
         package=config["published_sources"],
         checks=config["cross_survey"]["checks"],
         errata=config["cross_survey"]["errata"],
-        code=code("sources.py"),
+        code=stage_code("validate_cross_survey_sources"),
     output:
         checks=report("results/cross_survey/source_checks.csv", caption="../report/cross_survey_checks.rst", category="Audit"),
     log:
@@ -28,13 +28,13 @@ rule compare_surveys:
         codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
         strata=config["editions"][CROSSWALK_EDITION]["strata"],
         published_values=f"results/{CROSSWALK_EDITION}/audit/published_values.csv",
-        code=code("crosssurvey.py", "estimators.py", "bootstrap.py"),
+        code=stage_code("compare_surveys"),
     output:
         harmonised="results/cross_survey/harmonised_estimates.csv",
         comparison=report("results/cross_survey/comparison.csv", caption="../report/comparison.rst", category="Cross-survey"),
         differences="results/cross_survey/differences.csv",
         gap="results/cross_survey/gap_decomposition.csv",
-    threads: workflow.cores
+    threads: BLAS_THREADS
     params:
         seed=config["seed"],
         bootstrap=config["bootstrap"],

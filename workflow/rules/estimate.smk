@@ -8,7 +8,7 @@ rule point_estimates:
         weights="results/{edition}/weights/weights.csv",
         codebook=edition_file("codebook"),
         strata=edition_file("strata"),
-        code=code("analysis.py", "estimators.py", "design.py"),
+        code=stage_code("point_estimates"),
     output:
         estimates="results/{edition}/estimates/point_estimates.csv",
     params:
@@ -27,7 +27,7 @@ rule reproduce:
         values="results/{edition}/audit/published_values.csv",
         estimates="results/{edition}/estimates/point_estimates.csv",
         respondents="results/{edition}/clean/respondents.csv",
-        code=code("reproduction.py"),
+        code=stage_code("reproduce"),
     output:
         table=report("results/{edition}/estimates/reproduction.csv", caption="../report/reproduction.rst", category="Reproduction"),
         summary="results/{edition}/estimates/reproduction_summary.csv",
@@ -49,13 +49,13 @@ rule bootstrap_estimates:
         strata=edition_file("strata"),
         claims=edition_file("claims"),
         package=config["published_sources"],
-        code=code("analysis.py", "estimators.py", "design.py", "bootstrap.py", "intervals.py", "reliability.py"),
+        code=stage_code("bootstrap_estimates"),
     output:
         estimates=report("results/{edition}/estimates/estimates.csv", caption="../report/estimates.rst", category="Estimates"),
         differences=report("results/{edition}/estimates/differences.csv", caption="../report/differences.rst", category="Estimates"),
         claims="results/{edition}/estimates/claims.csv",
         variance_strata="results/{edition}/weights/variance_strata.csv",
-    threads: workflow.cores  # the replicate products use BLAS threads
+    threads: BLAS_THREADS
     params:
         seed=config["seed"],
         domains=config["estimation"]["domains"],
@@ -78,7 +78,7 @@ rule replicate_weights:
         weights="results/{edition}/weights/weights.csv",
         codebook=edition_file("codebook"),
         strata=edition_file("strata"),
-        code=code("bootstrap.py", "design.py"),
+        code=stage_code("replicate_weights"),
     output:
         weights="results/{edition}/weights/replicate_weights.{format}",
         meta="results/{edition}/weights/replicate_weights.{format}.json",

@@ -1,41 +1,7 @@
-# Stage 5: the figures. One job per figure: Figures 1-12 and Tables 3-5 of the report for every
-# edition, and the cross-survey figures. A figure is a module of barometer.figures (its `draw`);
-# editing one module reruns only that figure, editing the shared code reruns them all.
-import ast
-
-from barometer.codebook import Codebook
-
-EDITION_FIGURES = [
-    "fig01_adoption", "fig02_technologies", "fig03_potential", "fig04_barriers", "fig05_knowledge",
-    "fig06_applications", "fig07_sources", "fig08_budget", "fig09_impact", "fig10_employment_low",
-    "fig11_employment_high", "fig12_policy", "table3_sectors", "table4_sizes", "table5_applications",
-]
-CROSS_SURVEY_FIGURES = ["xs_timeseries", "xs_forest"]
-FIGURE = "../scripts/run_figure.py"
-FIGURE_FILES = ["png", "svg", "caption.json"]
-
-
-def figure_blocks(figure):
-    """The codebook blocks a figure draws: its module's BLOCKS, read without importing it."""
-    tree = ast.parse(Path(code(f"figures/{figure}.py")[0]).read_text(encoding="utf-8"))
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "BLOCKS" for t in node.targets):
-            return ast.literal_eval(node.value)
-    return ()
-
-
-def figure_targets():
-    """Every figure of every edition whose codebook has the figure's blocks, and the cross-survey figures."""
-    targets = []
-    for e in EDITIONS:
-        blocks = Codebook.load(config["editions"][e]["codebook"]).raw["blocks"]
-        figures = [f for f in EDITION_FIGURES if all(b in blocks for b in figure_blocks(f))]
-        targets += expand("results/{edition}/figures/{figure}.{ext}", edition=e, figure=figures, ext=FIGURE_FILES)
-    targets += expand("results/cross_survey/figures/{figure}.{ext}", figure=CROSS_SURVEY_FIGURES, ext=FIGURE_FILES)
-    return targets
-
-
-FIGURE_CODE = code("figures/common.py", "figures/style.py", "figures/stage.py")
+# Stage 5: the figures, one job per figure (barometer/figures/catalogue.py lists them): Figures 1-12
+# and Tables 3-5 of the report for every edition, the cross-survey figures and the editions side by
+# side. A figure is drawn by the module of barometer.figures its wildcard names; editing that module
+# reruns only that figure, editing the shared code reruns them all.
 
 
 rule figure:
@@ -43,22 +9,23 @@ rule figure:
         estimates="results/{edition}/estimates/estimates.csv",
         codebook=edition_file("codebook"),
         strata=edition_file("strata"),
-        code=lambda wc: code(f"figures/{wc.figure}.py"),
-        shared=FIGURE_CODE,
+        code=stage_code("figure"),
+        figure_code=figure_code,
     output:
         png=report("results/{edition}/figures/{figure}.png", caption="../report/figures.rst", category="Figures"),
         svg="results/{edition}/figures/{figure}.svg",
         caption="results/{edition}/figures/{figure}.caption.json",
     params:
         language=config["report"]["language"],
+        level=config["ci"]["level"],
     wildcard_constraints:
-        figure="|".join(EDITION_FIGURES),
+        figure="|".join(catalogue.names("edition")),
     log:
         "results/{edition}/logs/figures/{figure}.log",
     conda:
         ENV
     script:
-        FIGURE
+        STAGE
 
 
 rule cross_survey_figure:
@@ -70,20 +37,49 @@ rule cross_survey_figure:
         estimates=f"results/{CROSSWALK_EDITION}/estimates/estimates.csv",
         codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
         strata=config["editions"][CROSSWALK_EDITION]["strata"],
-        code=lambda wc: code(f"figures/{wc.figure}.py"),
-        shared=FIGURE_CODE,
+        code=stage_code("cross_survey_figure"),
+        figure_code=figure_code,
     output:
         png=report("results/cross_survey/figures/{figure}.png", caption="../report/figures.rst", category="Figures"),
         svg="results/cross_survey/figures/{figure}.svg",
         caption="results/cross_survey/figures/{figure}.caption.json",
     params:
         language=config["report"]["language"],
+        level=config["ci"]["level"],
         edition=CROSSWALK_EDITION,
     wildcard_constraints:
-        figure="|".join(CROSS_SURVEY_FIGURES),
+        figure="|".join(catalogue.names("cross_survey")),
     log:
         "results/cross_survey/logs/figures/{figure}.log",
     conda:
         ENV
     script:
-        FIGURE
+        STAGE
+
+
+rule longitudinal_figure:
+    input:
+        series="results/longitudinal/editions.csv",
+        changes="results/longitudinal/changes.csv",
+        package=config["published_sources"],
+        estimates=f"results/{CROSSWALK_EDITION}/estimates/estimates.csv",
+        codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
+        strata=config["editions"][CROSSWALK_EDITION]["strata"],
+        code=stage_code("longitudinal_figure"),
+        figure_code=figure_code,
+    output:
+        png=report("results/longitudinal/figures/{figure}.png", caption="../report/figures.rst", category="Figures"),
+        svg="results/longitudinal/figures/{figure}.svg",
+        caption="results/longitudinal/figures/{figure}.caption.json",
+    params:
+        language=config["report"]["language"],
+        level=config["ci"]["level"],
+        edition=CROSSWALK_EDITION,
+    wildcard_constraints:
+        figure="|".join(catalogue.names("longitudinal")),
+    log:
+        "results/longitudinal/logs/figures/{figure}.log",
+    conda:
+        ENV
+    script:
+        STAGE

@@ -11,11 +11,11 @@ rule reconstruct_microdata:
         codebook=edition_file("codebook"),
         strata=edition_file("strata"),
         frame=edition_file("frame"),
-        code=code("reconstruct.py", "allocation.py", "identities.py"),
+        code=stage_code("reconstruct_microdata"),
     output:
         microdata="results/reconstruction/{edition}/responses.csv",
     params:
-        stage="reconstruct",
+        seed=config["seed"],
     log:
         "results/reconstruction/{edition}/reconstruct.log",
     conda:

@@ -1,12 +1,5 @@
 # Stage 6: the report (Quarto source reports/barometer.qmd; HTML and PDF). It reads only its inputs.
 
-REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
-
-
-def report_figures(suffix):
-    figures = [f for f in figure_targets() if f"results/{REPORT_EDITION}/" in f or "cross_survey" in f] + LONGITUDINAL_FIGURES
-    return [f for f in figures if f.endswith(suffix)]
-
 
 rule report:
     input:
@@ -30,9 +23,11 @@ rule report:
         changes="results/longitudinal/changes.csv",
         codebook=config["editions"][REPORT_EDITION]["codebook"],
         strata=config["editions"][REPORT_EDITION]["strata"],
+        frame=config["editions"][REPORT_EDITION]["frame"],
         figures=report_figures(".png"),
         captions=report_figures(".caption.json"),
-        code=code("reporting.py", "render.py"),
+        # the report's code cells import barometer.reporting
+        code=stage_code("report", also=("barometer.reporting",)),
     output:
         html=report("results/report/barometer.html", caption="../report/report.rst", category="Report"),
         pdf="results/report/barometer.pdf",
@@ -40,6 +35,7 @@ rule report:
         context="results/report/context.json",
     params:
         edition=REPORT_EDITION,
+        edition_label=config["editions"][REPORT_EDITION]["label"],
         language=config["report"]["language"],
         seed=config["seed"],
         bootstrap=config["bootstrap"],
@@ -48,6 +44,7 @@ rule report:
         publication=config["publication"],
         differences=config["differences"],
         gap=read_yaml(config["cross_survey"]["crosswalk"])["gap"],
+        config_sha256=config_hash(config),
     log:
         "results/report/logs/report.log",
     conda:

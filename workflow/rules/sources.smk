@@ -10,7 +10,7 @@ rule validate_sources:
         frame=edition_file("frame"),
         errata=edition_file("errata"),
         source_checks=edition_file("source_checks"),
-        code=code("sources.py", "published.py"),
+        code=stage_code("validate_sources"),
     output:
         checks=report("results/{edition}/audit/source_checks.csv", caption="../report/source_checks.rst", category="Audit"),
         values="results/{edition}/audit/published_values.csv",

@@ -6,7 +6,7 @@ rule weight:
         respondents="results/{edition}/clean/respondents.csv",
         strata=edition_file("strata"),
         frame=edition_file("frame"),
-        code=code("weighting.py"),
+        code=stage_code("weight"),
     output:
         weights="results/{edition}/weights/weights.csv",
         diagnostics=report("results/{edition}/weights/diagnostics.csv", caption="../report/weights.rst", category="Weights"),

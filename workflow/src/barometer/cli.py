@@ -13,21 +13,17 @@ import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+from .errors import BarometerError, InputError
 
-from .bootstrap import BootstrapSpec
-from .design import StratifiedDesign
-from .errors import BarometerError, DesignError, InputError
-from .estimators import estimate, estimate_table
-from .intervals import SHARE_METHODS
-from .io import sha256_file, write_csv
-from .reliability import ReliabilityRule
-
+# numpy, pandas and the estimators are imported by the commands that need them: `barometer --help`
+# must start in well under a second
+SHARE_METHODS = ("korn_graubard", "logit", "wilson", "percentile", "wald")  # barometer.survey.intervals
 OUTPUT_COLUMNS = ["variable", "domain", "estimate", "se", "se_taylor", "ci_low", "ci_high", "n", "n_eff", "df", "cv", "flag"]
 
 
-def _read_table(path: str, what: str) -> pd.DataFrame:
+def _read_table(path: str, what: str):
+    import pandas as pd
+
     from .rawdata import read_text, sniff_delimiter
 
     text = read_text(path)
@@ -40,7 +36,12 @@ def _read_table(path: str, what: str) -> pd.DataFrame:
         raise InputError(f"cannot be read as {what}: {err}", path=path) from None
 
 
-def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
+def run_estimate(args: argparse.Namespace):
+    import numpy as np
+    import pandas as pd
+
+    from .survey import NCHS, CVRule, RescaledBootstrap, StratifiedDesign, SurveyError, estimate
+
     data = _read_table(args.data, "survey data")
     population = _read_table(args.population, "population counts")
     for column in ("stratum", "N"):
@@ -98,10 +99,9 @@ def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
     collapse = dict(pair.split("=") for pair in args.collapse or [])
     try:
         design = StratifiedDesign.from_sample(strata, pop, weights=weights, singleton=args.singleton, collapse_with=collapse)
-    except DesignError as err:
-        # the design names the workflow's config keys; on the command line the options say the same
-        raise DesignError(f"{args.data}: {err} (command line: --singleton certainty, or --singleton collapse "
-                          "--collapse STRATUM=NEIGHBOUR)") from None
+    except SurveyError as err:
+        raise InputError(f"{err} (command line: --singleton certainty, or --singleton collapse "
+                         "--collapse STRATUM=NEIGHBOUR)", path=args.data) from None
 
     domains = [("all", np.ones(len(data), dtype=bool))]
     if args.by:
@@ -113,16 +113,18 @@ def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
             columns.append(y)
             masks.append(mask)
             rows.append({"variable": v, "domain": name, "kind": kind})
-    spec = BootstrapSpec(replicates=args.replicates, seed=args.seed, block_size=args.block_size) if args.replicates else None
-    est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows), bootstrap=spec)
-    table = estimate_table(est, ci_method=args.ci, mean_method="wald" if args.ci != "percentile" else "percentile", level=args.level,
-                           rule=ReliabilityRule(standard=args.reliability))
+    if args.replicates:
+        design = design.with_replicates(RescaledBootstrap(replicates=args.replicates, seed=args.seed, block_size=args.block_size))
+    est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows))
+    standard = NCHS() if args.reliability == "nchs" else CVRule()
+    table = est.table(ci=args.ci, mean_ci="wald" if args.ci != "percentile" else "percentile", level=args.level, standard=standard)
     return table[OUTPUT_COLUMNS]
 
 
 def install_reconstruction(args: argparse.Namespace) -> None:
     """Copy results/reconstruction/<year>/responses.csv to editions.<year>.microdata, with a checksum file."""
     from .config import load_config
+    from .io import sha256_file
 
     config = load_config(*(args.configfile or []))
     for year, block in sorted(config["editions"].items()):
@@ -205,8 +207,12 @@ def _probability(text: str) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .survey.errors import SurveyError
+
     try:
         if args.command == "estimate":
+            from .io import write_csv
+
             table = run_estimate(args)
             write_csv(table, args.output)
             return 0
@@ -215,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "install-reconstruction":
             install_reconstruction(args)
             return 0
-    except BarometerError as err:
+    except (BarometerError, SurveyError) as err:
         print(f"barometer: error: {err}", file=sys.stderr)
         return 2
     return 1

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import REPO_ROOT, check_schema, read_yaml
+from .config import SCHEMAS, check_schema, read_yaml
 from .errors import ConfigError, InputError
 
-CODEBOOK_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "codebook.schema.yaml"
+CODEBOOK_SCHEMA = SCHEMAS / "codebook.schema.yaml"
 UNIVERSES = {"all": "True", "adopters": "adopter", "non_adopters": "not adopter"}
 
 

@@ -1,7 +1,10 @@
-"""Loading and checking the workflow configuration outside Snakemake (CLI, tests, scripts).
+"""The workflow configuration: read, checked against its schema, and turned into typed objects.
 
-Snakemake validates the same schema at workflow start (``validate`` in workflow/Snakefile); this
-module gives the same checks and the same messages to code that runs without Snakemake.
+This is the one place where configuration meets the code: the stages hand the config blocks their
+rule declares as params to the constructors here (``BootstrapSettings.from_config``,
+``IntervalSettings.from_config``, ``reliability_standard``, ...), and the statistics only ever see
+the typed objects. Snakemake validates the same schema at workflow start (workflow/rules/common.smk);
+``load_config`` gives the same checks and messages to code that runs without Snakemake.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import jsonschema
 import yaml
 
 from .errors import ConfigError
+from .survey import NCHS, CVRule, RescaledBootstrap
 
-PACKAGE_ROOT = Path(__file__).resolve().parent
-REPO_ROOT = PACKAGE_ROOT.parents[2]
-CONFIG_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+CONFIG_SCHEMA = SCHEMAS / "config.schema.yaml"
+DEFAULT_CONFIG = Path("config") / "config.yaml"  # relative to the checkout the workflow runs in
 
 
 def read_yaml(path: str | Path) -> Any:
@@ -91,7 +95,7 @@ def validate_config(config: dict, source: str | Path = "config") -> dict:
 def load_config(*paths: str | Path, overrides: Mapping | None = None) -> dict:
     """Read config files in order (later ones override earlier), normalise and validate."""
     config: dict = {}
-    for path in paths or (REPO_ROOT / "config" / "config.yaml",):
+    for path in paths or (DEFAULT_CONFIG,):
         data = read_yaml(path) or {}
         config = deep_merge(config, normalise_editions(data))
     if overrides:
@@ -148,22 +152,97 @@ class Edition:
         )
 
 
-def pseudonym_salt(config: Mapping, *, bundled: bool) -> tuple[str, str]:
-    """The salt for keyed pseudonyms and where it came from.
+@dataclass(frozen=True)
+class BootstrapSettings:
+    """``bootstrap:``: the replicate method, and the singleton-stratum policy of the design."""
 
-    From the environment variable named in config when set. Otherwise the configured default, which
-    is public and so only acceptable for the bundled reconstruction: real microdata without a secret
-    salt is an error, because anyone could recompute the pseudonyms from company numbers.
-    """
-    settings = config["pseudonymisation"]
-    secret = os.environ.get(settings["salt_env"], "")
-    if secret:
-        return secret, f"environment variable {settings['salt_env']}"
-    if not bundled:
-        raise ConfigError(
-            f"the microdata are not the bundled reconstruction, so a secret salt is required: set the "
-            f"environment variable {settings['salt_env']} (pseudonyms made with the public default salt "
-            "could be reversed by anyone holding the company numbers)",
-            key="pseudonymisation.salt_env",
-        )
-    return settings["default_salt"], "public default salt (bundled reconstruction only)"
+    replicates: int
+    block_size: int
+    centre: str
+    singleton_policy: str
+    collapse_with: Mapping[str, str]
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> BootstrapSettings:
+        singleton = block["singleton_strata"]
+        return cls(replicates=int(block["replicates"]), block_size=int(block["block_size"]), centre=block["centre"],
+                   singleton_policy=singleton["policy"], collapse_with=dict(singleton.get("collapse_with") or {}))
+
+    def method(self, seed: int, stream: tuple[int, ...]) -> RescaledBootstrap:
+        """The replicate method for one use: the configured seed, and a stream (e.g. the edition)."""
+        return RescaledBootstrap(replicates=self.replicates, seed=int(seed), block_size=self.block_size,
+                                 stream=tuple(int(x) for x in stream), centre=self.centre)
+
+
+@dataclass(frozen=True)
+class IntervalSettings:
+    """``ci:``: the interval method for shares and for means, and the level."""
+
+    method: str
+    mean_method: str
+    level: float
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> IntervalSettings:
+        return cls(method=block["method"], mean_method=block["mean_method"], level=float(block["level"]))
+
+    @property
+    def keeps_replicates(self) -> bool:
+        """The percentile interval needs every replicate estimate, not only their moments."""
+        return "percentile" in (self.method, self.mean_method)
+
+
+@dataclass(frozen=True)
+class DifferenceSettings:
+    """``differences:``: which dimensions are tested against the rest, the multiplicity adjustment, alpha."""
+
+    dimensions: tuple[str, ...]
+    adjust: str
+    alpha: float
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> DifferenceSettings:
+        return cls(dimensions=tuple(block["dimensions"]), adjust=block["adjust"], alpha=float(block["alpha"]))
+
+
+def reliability_standard(reliability: Mapping, publication: Mapping) -> NCHS | CVRule:
+    """``reliability:`` and ``publication:`` as the standard the flags follow."""
+    shared = dict(mean_max_rse=reliability["mean_max_rse"], mean_min_n=reliability.get("mean_min_n", 10),
+                  min_respondents=publication["min_respondents"])
+    if reliability["standard"] == "nchs":
+        nchs = reliability["nchs"]
+        return NCHS(min_effective_n=nchs["min_effective_n"], max_absolute_width=nchs["max_absolute_width"],
+                    max_relative_width=nchs["max_relative_width"], min_degrees_of_freedom=nchs["min_degrees_of_freedom"],
+                    **shared)
+    return CVRule(release=reliability["cv"]["release"], warn=reliability["cv"]["warn"], **shared)
+
+
+@dataclass(frozen=True)
+class PseudonymSettings:
+    """``pseudonymisation:``: where the secret salt comes from."""
+
+    salt_env: str
+    default_salt: str
+
+    @classmethod
+    def from_config(cls, block: Mapping) -> PseudonymSettings:
+        return cls(salt_env=block["salt_env"], default_salt=block["default_salt"])
+
+    def salt(self, *, bundled: bool) -> tuple[str, str]:
+        """The salt for keyed pseudonyms and where it came from.
+
+        From the environment variable when set. Otherwise the configured default, which is public and
+        so only acceptable for the bundled reconstruction: real microdata without a secret salt is an
+        error, because anyone could recompute the pseudonyms from company numbers.
+        """
+        secret = os.environ.get(self.salt_env, "")
+        if secret:
+            return secret, f"environment variable {self.salt_env}"
+        if not bundled:
+            raise ConfigError(
+                f"the microdata are not the bundled reconstruction, so a secret salt is required: set the "
+                f"environment variable {self.salt_env} (pseudonyms made with the public default salt "
+                "could be reversed by anyone holding the company numbers)",
+                key="pseudonymisation.salt_env",
+            )
+        return self.default_salt, "public default salt (bundled reconstruction only)"

@@ -14,12 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .config import REPO_ROOT, check_schema, read_yaml
+from .config import SCHEMAS, check_schema, read_yaml
 from .errors import ConfigError
+from .survey import Estimates
+from .survey.intervals import normal_quantile, wald, wilson_srs
 
-CROSSWALK_SCHEMA = REPO_ROOT / "workflow" / "schemas" / "crosswalk.schema.yaml"
+CROSSWALK_SCHEMA = SCHEMAS / "crosswalk.schema.yaml"
 GRADES = {
     "same_instrument_scope": "same instrument and scope",
     "same_construct": "same construct, different population",
@@ -72,12 +73,8 @@ def published_interval(value: float, n: float, design: str, level: float) -> tup
         return np.nan, np.nan, f"no interval: {design.replace('_', ' ')} (sampling error not defined)"
     if not np.isfinite(n):
         return np.nan, np.nan, "no interval: number of respondents not published"
-    p = value / 100.0
-    z = stats.norm.ppf(1 - (1 - level) / 2)
-    denominator = 1 + z**2 / n
-    centre = (p + z**2 / (2 * n)) / denominator
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
-    return 100 * (centre - half), 100 * (centre + half), "Wilson interval under simple random sampling: a lower bound of the true uncertainty"
+    low, high = wilson_srs(value / 100.0, n, level)
+    return 100 * low, 100 * high, "Wilson interval under simple random sampling: a lower bound of the true uncertainty"
 
 
 def comparison_table(crosswalk: dict, values: pd.DataFrame, sources: pd.DataFrame, barometer: pd.DataFrame, level: float) -> pd.DataFrame:
@@ -128,7 +125,7 @@ def differences_table(comparison: pd.DataFrame, barometer: pd.DataFrame, level: 
     est = barometer.set_index(["indicator", "domain"])
     rows = []
     external = comparison[(comparison["grade"] != "reference") & (comparison["grade"] != "related_construct")]
-    z = stats.norm.ppf(1 - (1 - level) / 2)
+    z = normal_quantile(level)
     for r in external.itertuples():
         indicator = comparison.loc[(comparison["concept"] == r.concept) & (comparison["grade"] == "reference"), "indicator"]
         if indicator.empty or not r.barometer_domain:
@@ -150,6 +147,33 @@ def differences_table(comparison: pd.DataFrame, barometer: pd.DataFrame, level: 
             "value_id": r.value_id,
         })
     return pd.DataFrame(rows)
+
+
+def response_rate(published: pd.DataFrame, gap: dict) -> float:
+    """The fieldwork's response rate from the edition's published counts named in the crosswalk."""
+    count = published.drop_duplicates("indicator").set_index("indicator")["value"]
+    return float(count[gap["responses"]] / count[gap["reached"]])
+
+
+def domain_contrast(est: Estimates, gap: dict, level: float) -> dict:
+    """The Barometer's estimate on its own domain minus on the official figure's domain (percentage
+    points), from the same replicates, with a t interval."""
+    key = est.estimands.reset_index(drop=True)
+    pos = {(r.indicator, r.domain): k for k, r in key.iterrows()}
+    a, b = pos[(gap["indicator"], gap["barometer_domain"])], pos[(gap["indicator"], gap["harmonised_domain"])]
+    c = est.contrast(np.array([a]), np.array([b]))
+    low, high = wald(c.difference, np.sqrt(c.variance), c.df, level)
+    return {"difference": 100 * c.difference[0], "ci_low": 100 * low[0], "ci_high": 100 * high[0]}
+
+
+def gap_table(est: Estimates, harmonised: pd.DataFrame, gap: dict, values: pd.DataFrame, published: pd.DataFrame,
+              level: float) -> pd.DataFrame:
+    """The gap to the official benchmark (crosswalk ``gap:``): what the domain explains and what remains."""
+    h = harmonised.set_index(["indicator", "domain"])
+    official = float(values.set_index("value_id").at[gap["official"], "value"])
+    return gap_decomposition(h.loc[(gap["indicator"], gap["barometer_domain"])].to_dict(),
+                             h.loc[(gap["indicator"], gap["harmonised_domain"])].to_dict(),
+                             domain_contrast(est, gap, level), official, response_rate(published, gap))
 
 
 def gap_decomposition(barometer_all: dict, barometer_10plus: dict, domain_difference: dict, official: float,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .codebook import Codebook
+from .survey import independent_difference
 
 KEY_DOMAINS = ("all", "size=micro", "size=small", "size=medium", "size=large")
 
@@ -45,7 +45,6 @@ def shared_indicators(codebooks: dict[str, Codebook]) -> pd.DataFrame:
 
 def changes(estimates: dict[str, pd.DataFrame], shared: pd.DataFrame, level: float = 0.95, domains=KEY_DOMAINS) -> pd.DataFrame:
     """Estimates per edition and the change between consecutive editions, with intervals."""
-    z = stats.norm.ppf(1 - (1 - level) / 2)
     rows = []
     editions = sorted(estimates)
     for s in shared.itertuples():
@@ -57,8 +56,7 @@ def changes(estimates: dict[str, pd.DataFrame], shared: pd.DataFrame, level: flo
                 if len(hit):
                     present.append((edition, hit.iloc[0]))
             for (first, a), (second, b) in zip(present, present[1:]):
-                diff = b["estimate"] - a["estimate"]
-                se = float(np.hypot(a["se"], b["se"]))
+                change = independent_difference(a["estimate"], a["se"], b["estimate"], b["se"], level)
                 note = "wording or definition changed between editions: not a like-for-like change" if s.wording_changed else ""
                 if a["flag"] == "suppress" or b["flag"] == "suppress":
                     note = "; ".join(filter(None, [note, "an edition's estimate is too unreliable to publish"]))
@@ -66,8 +64,8 @@ def changes(estimates: dict[str, pd.DataFrame], shared: pd.DataFrame, level: flo
                     "indicator": s.indicator, "domain": domain, "edition_from": first, "edition_to": second,
                     "estimate_from": a["estimate"], "ci_low_from": a["ci_low"], "ci_high_from": a["ci_high"],
                     "estimate_to": b["estimate"], "ci_low_to": b["ci_low"], "ci_high_to": b["ci_high"],
-                    "change": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se,
-                    "p_value": float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan,
+                    "change": change["difference"], "se": change["se"], "ci_low": change["ci_low"],
+                    "ci_high": change["ci_high"], "p_value": change["p_value"],
                     "wording_changed": s.wording_changed, "note": note,
                 })
     columns = ["indicator", "domain", "edition_from", "edition_to", "estimate_from", "ci_low_from", "ci_high_from",

@@ -18,6 +18,8 @@ import pandas as pd
 
 from .io import sha256_file, write_csv
 
+REPORT_PACKAGES = ("barometer", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib",
+                   "pandera", "frictionless", "jupytext", "nbclient", "nbconvert", "pypandoc_binary", "typst")
 COLUMNS = ["path", "rule", "rows", "bytes", "sha256", "inputs", "inputs_sha256", "config_sha256", "software", "git_commit"]
 SKIP_PARTS = {"logs"}
 
@@ -105,3 +107,29 @@ def verify_manifest(path: Path) -> list[str]:
             changed = [x for x in inputs if not Path(x).exists()]
             problems.append(f"{row.path}: its inputs changed since it was produced{' (missing: ' + ', '.join(changed) + ')' if changed else ''}")
     return problems
+
+
+def git_commit(root: Path) -> str:
+    """The checkout's commit, '+modified' when tracked files differ from it."""
+    import subprocess
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True).stdout.strip()
+        return commit + ("+modified" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+
+
+def package_versions() -> dict[str, str]:
+    """Python's and the key packages' versions."""
+    import platform
+    from importlib import metadata
+
+    versions = {"python": platform.python_version()}
+    for name in REPORT_PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

@@ -82,3 +82,13 @@ def split_domain(domain: str) -> dict[str, str]:
     if domain == "all":
         return {}
     return dict(part.split("=", 1) for part in domain.split(";"))
+
+
+CLAIM_FIELDS = ["claim_id", "section", "indicator", "domain", "direction"]
+
+
+def read_claims(path, package_path) -> pd.DataFrame:
+    """An edition's comparative statements ("above average"), or none when the edition has no file."""
+    if not path:
+        return pd.DataFrame(columns=CLAIM_FIELDS)
+    return read_values(path, package_path)

@@ -156,7 +156,7 @@ class RenderError(RuntimeError):
 
 def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = None,
                   formats: Iterable[str] = FORMATS, renderer: str = "auto",
-                  timeout: int = 600) -> dict[str, Any]:
+                  timeout: int = 600, pythonpath: Iterable[str] = ()) -> dict[str, Any]:
     """Render ``qmd`` to ``<output_dir>/<stem>.html`` / ``.pdf`` and describe the run.
 
     Args:
@@ -168,6 +168,8 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
         renderer: ``"auto"`` (Quarto when on PATH, else the fallback), ``"quarto"`` or
             ``"fallback"``.
         timeout: seconds allowed per code cell (fallback) or per ``quarto render`` call.
+        pythonpath: folders put first on the executed code's ``PYTHONPATH`` (e.g. the package the
+            document imports, when it is not installed in the environment).
 
     Returns:
         ``{"renderer", "source", "tool_versions", "outputs": [{"file", "bytes", "sha256"}]}``, also
@@ -189,6 +191,8 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
     env.pop("MPLBACKEND", None)  # a CI-wide MPLBACKEND=Agg would keep figures out of the report
     if context_file is not None:
         env[CONTEXT_ENV] = str(Path(context_file).resolve())
+    if pythonpath:
+        env["PYTHONPATH"] = os.pathsep.join([*map(str, pythonpath), *filter(None, [env.get("PYTHONPATH")])])
 
     targets = {fmt: output_dir / f"{qmd.stem}.{fmt}" for fmt in formats}
     record_path = output_dir / f"{qmd.stem}.render.json"

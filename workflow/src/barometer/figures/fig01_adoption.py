@@ -5,9 +5,13 @@ relations (the parts that add up to the adopter and non-adopter shares)."""
 import pandas as pd
 from matplotlib.patches import Patch
 
-from .common import DOMAIN_COLOURS, FigureData, FigureResult, indicator_series, item_figure, num
+from .catalogue import blocks
+from .data import FigureData, FigureResult, indicator_series
+from .panels import item_figure
+from .style import DOMAIN_COLOURS
+from .text import num
 
-BLOCKS = ("technologies",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Number of AI technologies used", "nl": "Adoptiegraad aantal AI-technologieën"}
 
 

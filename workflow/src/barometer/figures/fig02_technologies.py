@@ -1,8 +1,12 @@
 """Figure 2: use of each AI technology and plans to use it within a year (all firms)."""
 
-from .common import PAIR, FigureData, FigureResult, descending, item_figure, level_series, t
+from .catalogue import blocks
+from .data import FigureData, FigureResult, descending, level_series
+from .panels import item_figure
+from .style import PAIR
+from .text import t
 
-BLOCKS = ("technologies",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Adoption by AI technology: use and plans within a year",
          "nl": "Adoptiegraad type AI-technologieën: gebruik en plannen binnen het jaar"}
 

@@ -1,9 +1,11 @@
 """Figure 3: adoption potential (uses or plans within a year) of each AI technology (all firms)."""
 
+from .catalogue import blocks
 from . import style
-from .common import FigureData, FigureResult, descending, item_figure, level_series
+from .data import FigureData, FigureResult, descending, level_series
+from .panels import item_figure
 
-BLOCKS = ("technologies",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Adoption potential by AI technology (uses or plans to use within a year)",
          "nl": "Adoptiepotentieel type AI-technologieën (gebruik of plannen binnen het jaar)"}
 

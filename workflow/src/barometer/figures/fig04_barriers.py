@@ -1,8 +1,11 @@
 """Figure 4: barriers to implementing AI, adopters and non-adopters side by side."""
 
-from .common import ADOPTER, NON_ADOPTER, FigureData, FigureResult, descending, domain_series, item_figure, item_series, t
+from .catalogue import blocks
+from .data import ADOPTER, NON_ADOPTER, FigureData, FigureResult, descending, domain_series, item_series
+from .panels import item_figure
+from .text import t
 
-BLOCKS = ("barriers",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Barriers to adopting AI technologies", "nl": "Drempels adoptie AI-technologieën"}
 
 

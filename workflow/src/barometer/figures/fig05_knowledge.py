@@ -4,11 +4,13 @@ adopters and non-adopters in two panels on one scale."""
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .common import (ADOPTER, FIG_WIDTH, NON_ADOPTER, FigureData, FigureResult, bar_panel, block_levels, block_question,
-                     bottom_legend, descending, figure_title, finish, item_labels, item_series, level_series,
-                     legend_handles, ordinal_colours, panel_height, present, t)
+from .catalogue import blocks
+from .data import (ADOPTER, NON_ADOPTER, FigureData, FigureResult, block_levels, block_question, descending, item_series, level_series)
+from .panels import bar_panel, bottom_legend, figure_title, finish, item_labels, legend_handles, panel_height, present
+from .style import FIG_WIDTH, ordinal_colours
+from .text import t
 
-BLOCKS = ("knowledge",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Lack of AI knowledge and skills", "nl": "Gebrekkige kennis AI"}
 
 
@@ -31,5 +33,5 @@ def draw(data: FigureData) -> FigureResult:
     axes[0].set_xlim(0, 100)
     figure_title(fig, block_question(data, name))
     drawn = pd.concat(drawn)
-    bottom_legend(fig, legend_handles(panels[0][1], drawn, data.language))
+    bottom_legend(fig, legend_handles(panels[0][1], drawn, data))
     return finish(fig, data, TITLE, drawn, base=everyone, groups=groups, notes=[t("sorted", data.language)])

@@ -1,9 +1,11 @@
 """Figure 6: what adopters use AI for (share of adopters per application)."""
 
+from .catalogue import blocks
 from . import style
-from .common import FigureData, FigureResult, descending, item_figure, level_series
+from .data import FigureData, FigureResult, descending, level_series
+from .panels import item_figure
 
-BLOCKS = ("applications",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Applications of AI technologies", "nl": "Toepassing AI-technologieën"}
 
 

@@ -3,10 +3,12 @@ codebook's combinations of these answers (adapted commercial or open-source soft
 
 import pandas as pd
 
+from .catalogue import blocks
 from . import style
-from .common import FigureData, FigureResult, descending, expression_indicators, indicator_series, item_figure, level_series
+from .data import FigureData, FigureResult, descending, expression_indicators, indicator_series, level_series
+from .panels import item_figure
 
-BLOCKS = ("sources",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Sources of AI technologies", "nl": "Bronnen van AI-technologieën"}
 NOTE = {"en": "below the dashed rule: firms giving either of the answers it combines",
         "nl": "onder de stippellijn: bedrijven die een van de gecombineerde antwoorden gaven"}

@@ -1,8 +1,11 @@
 """Figure 8: change in the AI budget over the past year (adopters), the answer scale in order."""
 
-from .common import FigureData, FigureResult, cap, item_figure, level_rows
+from .catalogue import blocks
+from .data import FigureData, FigureResult, level_rows
+from .panels import item_figure
+from .text import cap
 
-BLOCKS = ("budget",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Change in the AI budget over the past year", "nl": "Evolutie AI-budget"}
 
 

@@ -1,9 +1,11 @@
 """Figure 10: change in the employment of low-skilled workers due to AI (adopters): decrease,
 no change, increase, and the mean size of the decrease and of the increase."""
 
-from .common import FigureData, FigureResult, shares_and_means_figure
+from .catalogue import blocks
+from .data import FigureData, FigureResult
+from .panels import shares_and_means_figure
 
-BLOCKS = ("employment",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Impact of AI technologies on the employment of low-skilled workers",
          "nl": "Impact AI-technologieën op tewerkstelling laagopgeleide werknemers"}
 

@@ -1,9 +1,11 @@
 """Figure 11: change in the employment of high-skilled workers due to AI (adopters): decrease,
 no change, increase, and the mean size of the decrease and of the increase."""
 
-from .common import FigureData, FigureResult, shares_and_means_figure
+from .catalogue import blocks
+from .data import FigureData, FigureResult
+from .panels import shares_and_means_figure
 
-BLOCKS = ("employment",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Impact of AI technologies on the employment of high-skilled workers",
          "nl": "Impact AI-technologieën op tewerkstelling hoogopgeleide werknemers"}
 

@@ -1,10 +1,12 @@
 """Figure 12: awareness of the Flemish AI action plan, and participation in (or only knowing) each
 of the government's AI initiatives (all firms)."""
 
-from .common import (PAIR, FigureData, FigureResult, block_question, bottom_legend, descending, finish, item_labels,
-                     legend_handles, level_series, stacked_figure)
+from .catalogue import blocks
+from .data import FigureData, FigureResult, block_question, descending, level_series
+from .panels import bottom_legend, finish, item_labels, legend_handles, stacked_figure
+from .style import PAIR
 
-BLOCKS = ("policy_awareness", "policy_initiatives")
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Awareness of the Flemish AI action plan and its initiatives", "nl": "Kennis Vlaams Actieplan AI en initiatieven"}
 
 
@@ -20,5 +22,5 @@ def draw(data: FigureData) -> FigureResult:
     ])
     for ax in fig.axes:
         ax.set_xlim(0, drawn["ci_high"].max() * 1.12 + 1)
-    bottom_legend(fig, legend_handles(initiatives, drawn, data.language))
+    bottom_legend(fig, legend_handles(initiatives, drawn, data))
     return finish(fig, data, TITLE, drawn)

@@ -8,7 +8,11 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from . import style
-from .common import FIG_WIDTH, SECONDARY_GRADES, FigureData, FigureResult, bottom_legend, frame, num, t, wrap, xs_finish
+from .cross_survey import SECONDARY_GRADES, frame, xs_finish
+from .data import FigureData, FigureResult
+from .panels import bottom_legend
+from .style import FIG_WIDTH
+from .text import num, t, wrap
 
 TITLE = {"en": "The AI-Barometer over its editions", "nl": "De AI-Barometer doorheen zijn edities"}
 TEXT = {

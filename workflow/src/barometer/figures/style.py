@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -15,6 +16,13 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 NEUTRAL = "#7F7F7F"
 UNRELIABLE_HATCH = "////"
 WIDTH = 7.0  # inches: the text width of an A4 page with 2.5 cm margins, minus a little
+FIG_WIDTH = WIDTH - 0.2  # save() pads 0.1 inch on each side
+ROW_INCH = 0.3  # height of one bar
+# Adopters and non-adopters keep their colours in every figure; ordered answer scales run from the
+# unfavourable end (vermillion) over grey to the favourable end (blue).
+DOMAIN_COLOURS = {"all": PALETTE[0], "adopter": PALETTE[0], "non_adopter": PALETTE[1]}
+ORDINAL = ["#D55E00", "#E69F00", NEUTRAL, "#56B4E9", "#0072B2"]
+PAIR = [PALETTE[0], PALETTE[4]]  # two levels of one item (use / plans)
 
 RC = {
     "figure.dpi": 100,
@@ -32,6 +40,10 @@ RC = {
     "svg.fonttype": "path",
     "path.simplify": False,
 }
+
+
+def ordinal_colours(n: int) -> list[str]:
+    return [ORDINAL[round(k)] for k in np.linspace(0, len(ORDINAL) - 1, n)] if n > 1 else [PALETTE[0]]
 
 
 def apply() -> None:

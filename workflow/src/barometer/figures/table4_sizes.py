@@ -1,8 +1,10 @@
 """Table 4 as a heatmap: use of each AI technology by size class (all firms)."""
 
-from .common import FigureData, FigureResult, heatmap_figure
+from .catalogue import blocks
+from .data import FigureData, FigureResult
+from .panels import heatmap_figure
 
-BLOCKS = ("technologies",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Adoption by AI technology and firm size", "nl": "Adoptiegraad type AI-technologieën per bedrijfsgrootte"}
 
 

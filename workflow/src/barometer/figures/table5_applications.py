@@ -1,9 +1,11 @@
 """Table 5 as a heatmap: applications of AI by sector group (adopters). Few adopters per sector:
 many cells are unreliable or suppressed."""
 
-from .common import FigureData, FigureResult, heatmap_figure
+from .catalogue import blocks
+from .data import FigureData, FigureResult
+from .panels import heatmap_figure
 
-BLOCKS = ("applications",)
+BLOCKS = blocks(__name__)
 TITLE = {"en": "Applications of AI technologies by sector", "nl": "Toepassing AI-technologieën per bedrijfssector"}
 
 

@@ -7,8 +7,11 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from . import style
-from .common import (FIG_WIDTH, SECONDARY_GRADES, FigureData, FigureResult, bottom_legend, frame, geo_label, num, number_axis,
-                     publisher, t, wrap, xs_finish)
+from .cross_survey import SECONDARY_GRADES, frame, geo_label, publisher, xs_finish
+from .data import FigureData, FigureResult
+from .panels import bottom_legend, number_axis
+from .style import FIG_WIDTH
+from .text import num, t, wrap
 
 TITLE = {"en": "The AI-Barometer next to other surveys: harmonised differences",
          "nl": "De AI-Barometer naast andere enquêtes: geharmoniseerde verschillen"}

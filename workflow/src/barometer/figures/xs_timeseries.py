@@ -9,7 +9,11 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import style
-from .common import FIG_WIDTH, SECONDARY_GRADES, FigureData, FigureResult, bottom_legend, frame, geo_label, num, t, xs_finish
+from .cross_survey import SECONDARY_GRADES, frame, geo_label, xs_finish
+from .data import FigureData, FigureResult
+from .panels import bottom_legend
+from .style import FIG_WIDTH
+from .text import num, t
 
 TITLE = {"en": "AI adoption over time: AI-Barometer and official statistics",
          "nl": "AI-adoptie doorheen de tijd: AI-Barometer en officiële statistiek"}

@@ -3,8 +3,9 @@
 Every estimate is a ratio R = sum(w d y) / sum(w d) (shares and means) or a total sum(w d y), where
 d marks the domain and the units that answered. Many estimates are computed at once as matrix
 products: columns of ``values`` and ``domains`` are the estimands. Variance comes from
-linearisation with fpc (closed form) and from the rescaled bootstrap (streamed in replicate blocks,
-so memory stays bounded); both use the same design object.
+linearisation with fpc (closed form, always) and, when the design carries replicate weights
+(``design.with_replicates``), from the rescaled bootstrap (streamed in replicate blocks, so memory
+stays bounded). Estimators never ask which: the design says.
 """
 
 from __future__ import annotations
@@ -14,15 +15,35 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .bootstrap import BootstrapSpec, iter_blocks
 from .design import StratifiedDesign
+from .errors import SurveyError
+from .intervals import effective_n, effective_n_mean, mean_interval, share_interval
+from .reliability import NCHS, _Standard
+from .replicates import RescaledBootstrap, iter_blocks
 
 KINDS = ("share", "mean", "total")
 
 
 @dataclass
+class Contrast:
+    """Differences estimate[first] - estimate[second], with both variances and the design df."""
+
+    difference: np.ndarray
+    var_taylor: np.ndarray
+    df: np.ndarray
+    var_boot: np.ndarray | None = None
+    replicates: np.ndarray | None = None
+
+    @property
+    def variance(self) -> np.ndarray:
+        """The replicate variance where the design has replicates, else the Taylor one."""
+        return self.var_taylor if self.var_boot is None else self.var_boot
+
+
+@dataclass
 class Estimates:
-    """Point estimates and variance ingredients for K estimands (aligned arrays)."""
+    """Point estimates and variance ingredients for K estimands (aligned arrays), and what they were
+    computed from (for contrasts)."""
 
     estimands: pd.DataFrame  # variable, domain, kind (and any label columns the caller adds)
     estimate: np.ndarray
@@ -32,31 +53,39 @@ class Estimates:
     population_variance: np.ndarray  # weighted variance of y in the domain (for the effective n)
     weight_total: np.ndarray  # estimated domain size sum(w d)
     replicates: np.ndarray | None = None  # (B x K) replicate estimates
-    spec: BootstrapSpec | None = None
+    method: RescaledBootstrap | None = None
     stored_var_boot: np.ndarray | None = None  # when variances were accumulated without replicates
+    design: StratifiedDesign | None = None
+    values: np.ndarray | None = None
+    domains: np.ndarray | None = None
 
     @property
     def var_boot(self) -> np.ndarray:
         if self.stored_var_boot is not None:
             return self.stored_var_boot
-        if self.replicates is None or self.spec is None:
+        if self.replicates is None or self.method is None:
             return np.full(len(self.estimate), np.nan)
-        return replicate_variance(self.replicates, self.estimate, self.spec)
+        return self.method.variance(self.replicates, self.estimate)
 
     @property
     def has_bootstrap(self) -> bool:
         return self.stored_var_boot is not None or self.replicates is not None
 
+    @property
+    def variance(self) -> np.ndarray:
+        """The variance intervals use: the replicate one where the design has replicates, else Taylor."""
+        return self.var_boot if self.has_bootstrap else self.var_taylor
 
-def replicate_variance(replicates: np.ndarray, full_sample: np.ndarray, spec: BootstrapSpec, chunk: int = 256) -> np.ndarray:
-    """(1/B) sum_b (theta_b - centre)^2 per column, a block of columns at a time (bounded memory)."""
-    out = np.empty(replicates.shape[1])
-    for start in range(0, replicates.shape[1], chunk):
-        block = replicates[:, start : start + chunk]
-        with np.errstate(invalid="ignore"):
-            centre = np.nanmean(block, axis=0) if spec.centre == "mean" else full_sample[start : start + chunk]
-        out[start : start + chunk] = spec.scale * np.nansum((block - centre) ** 2, axis=0)
-    return out
+    def contrast(self, first, second) -> Contrast:
+        """estimate[first] - estimate[second] (index arrays), with linearisation and replicate variances."""
+        if self.design is None or self.values is None:
+            raise SurveyError("these estimates do not keep their data; contrasts need estimate()'s result")
+        return _contrast(self, np.asarray(first), np.asarray(second))
+
+    def table(self, *, ci: str = "korn_graubard", mean_ci: str = "wald", level: float = 0.95,
+              standard: _Standard | None = None, bounds: tuple | None = None) -> pd.DataFrame:
+        """One row per estimand: estimate, SEs, interval, n, effective n, df, CV and reliability flag."""
+        return estimate_table(self, ci_method=ci, mean_method=mean_ci, level=level, standard=standard, bounds=bounds)
 
 
 def unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -81,12 +110,12 @@ def estimate(
     domains: np.ndarray,
     kinds: list[str] | np.ndarray,
     estimands: pd.DataFrame | None = None,
-    bootstrap: BootstrapSpec | None = None,
     blocks: range | None = None,
 ) -> Estimates:
     """Estimate K quantities. ``values`` (n x K) holds y with NaN for no answer; ``domains`` (n x K)
     is True where the unit belongs to the estimand's domain. ``kinds``: share, mean or total.
-    With ``bootstrap`` the replicate estimates of the given ``blocks`` (default: all) are kept.
+    Where the design has replicates, the replicate estimates of the given ``blocks`` (default: all)
+    are kept.
     """
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
@@ -101,7 +130,7 @@ def estimate(
         kinds = np.full(values.shape[1], kinds)
     unknown = set(kinds) - set(KINDS)
     if unknown:
-        raise ValueError(f"unknown estimate kinds {sorted(unknown)}")
+        raise SurveyError(f"unknown estimate kinds {sorted(unknown)}, expected {KINDS}")
     observed = domains & ~np.isnan(values)
     num = np.where(observed, values, 0.0)
     den = observed.astype(float)
@@ -127,8 +156,8 @@ def estimate(
     estimands["kind"] = kinds
 
     reps = None
-    if bootstrap is not None:
-        reps = _replicate_estimates(design, num, den, ratio, bootstrap, blocks)
+    if design.replicates is not None:
+        reps = _replicate_estimates(design, num, den, ratio, design.replicates, blocks)
     return Estimates(
         estimands=estimands,
         estimate=est,
@@ -138,7 +167,10 @@ def estimate(
         population_variance=pop_var,
         weight_total=den_total,
         replicates=reps,
-        spec=bootstrap,
+        method=design.replicates,
+        design=design,
+        values=values,
+        domains=domains,
     )
 
 
@@ -147,7 +179,7 @@ def _replicate_estimates(
     num: np.ndarray,
     den: np.ndarray,
     ratio: np.ndarray,
-    spec: BootstrapSpec,
+    spec: RescaledBootstrap,
     blocks: range | None,
 ) -> np.ndarray:
     # Many estimands share a denominator (same domain, same respondents): multiply each distinct
@@ -167,16 +199,9 @@ def _replicate_estimates(
     return out
 
 
-def contrast(est: Estimates, first: np.ndarray, second: np.ndarray, design: StratifiedDesign,
-             values: np.ndarray, domains: np.ndarray) -> dict[str, np.ndarray]:
-    """Differences estimate[first] - estimate[second] with linearisation and bootstrap variances.
-
-    ``values``/``domains`` are the matrices the estimates were computed from (for the scores).
-    """
-    first = np.asarray(first)
-    second = np.asarray(second)
-    values = np.asarray(values, dtype=float)
-    domains = np.broadcast_to(np.asarray(domains, dtype=bool), values.shape)
+def _contrast(est: Estimates, first: np.ndarray, second: np.ndarray) -> Contrast:
+    design, values = est.design, est.values
+    domains = np.broadcast_to(est.domains, values.shape)
     diff = est.estimate[first] - est.estimate[second]
     scores = []
     for k in (first, second):
@@ -189,14 +214,12 @@ def contrast(est: Estimates, first: np.ndarray, second: np.ndarray, design: Stra
             s = np.where(ratio, w * (num - est.estimate[k] * den) / est.weight_total[k], w * num)
         scores.append(np.nan_to_num(s))
     var_taylor = design.taylor_variance(scores[0] - scores[1])
-    out = {"difference": diff, "var_taylor": var_taylor}
-    if est.replicates is not None and est.spec is not None:
-        rep = est.replicates[:, first] - est.replicates[:, second]
-        out["var_boot"] = replicate_variance(rep, diff, est.spec)
-        out["replicates"] = rep
     union = domains[:, first] | domains[:, second]
     observed_union = union & ~np.isnan(values[:, first])
-    out["df"] = design.degrees_of_freedom(observed_union)
+    out = Contrast(difference=diff, var_taylor=var_taylor, df=design.degrees_of_freedom(observed_union))
+    if est.replicates is not None and est.method is not None:
+        out.replicates = est.replicates[:, first] - est.replicates[:, second]
+        out.var_boot = est.method.variance(out.replicates, diff)
     return out
 
 
@@ -206,7 +229,7 @@ def estimate_table(
     ci_method: str = "korn_graubard",
     mean_method: str = "wald",
     level: float = 0.95,
-    rule=None,
+    standard: _Standard | None = None,
     bounds: tuple | None = None,
 ) -> pd.DataFrame:
     """One row per estimand: estimate, bootstrap and Taylor SE, CI, n, effective n, df, CV, flag.
@@ -214,12 +237,9 @@ def estimate_table(
     ``se`` is the bootstrap standard error when replicates exist, else the Taylor one. Intervals use
     ``se``'s variance; shares by ``ci_method``, means and totals by ``mean_method``.
     """
-    from .intervals import effective_n, effective_n_mean, mean_interval, share_interval
-    from .reliability import ReliabilityRule, flag_estimates
-
-    rule = rule or ReliabilityRule()
+    standard = standard or NCHS()
     kind = est.estimands["kind"].to_numpy()
-    var = est.var_boot if est.has_bootstrap else est.var_taylor
+    var = est.variance
     share = kind == "share"
     # a share of exactly 0 or 1 has no variance; replicates may carry floating-point round-off
     var = np.where(share & ((est.estimate == 0) | (est.estimate == 1)), 0.0, var)
@@ -246,7 +266,7 @@ def estimate_table(
         effective_n(est.estimate, var, est.n),
         effective_n_mean(est.population_variance, var, est.n),
     )
-    flag, reason = flag_estimates(rule, kind, est.estimate, var, est.n, est.df, level)
+    flag, reason = standard.flag(kind, est.estimate, var, est.n, est.df, level)
     se = np.sqrt(var)
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = se / np.abs(est.estimate)
@@ -286,7 +306,7 @@ class PartitionedEstimates:
     rest: dict  # estimate, var_taylor, var_boot, n, df of the complements (rows = domains, NaN for 'all')
     difference: dict  # estimate, var_taylor, var_boot, df of level - complement
     replicates: np.ndarray | None = None  # (B, domains, I) only if kept
-    spec: BootstrapSpec | None = None
+    method: RescaledBootstrap | None = None
 
     def as_estimates(self) -> Estimates:
         """Flattened (domain x indicator) view for estimate_table."""
@@ -301,7 +321,7 @@ class PartitionedEstimates:
         reps = None if self.replicates is None else self.replicates.reshape(self.replicates.shape[0], D * I)
         est = Estimates(estimands=table.assign(kind=kinds), estimate=self.estimate.ravel(), var_taylor=self.var_taylor.ravel(),
                         n=self.n.ravel(), df=self.df.ravel(), population_variance=self.population_variance.ravel(),
-                        weight_total=self.weight_total.ravel(), replicates=reps, spec=self.spec)
+                        weight_total=self.weight_total.ravel(), replicates=reps, method=self.method)
         est.stored_var_boot = self.var_boot.ravel()
         return est
 
@@ -312,7 +332,6 @@ def estimate_partitioned(
     kinds: list[str] | np.ndarray,
     partitions: dict[str, np.ndarray],
     indicators: list[str] | None = None,
-    bootstrap: BootstrapSpec | None = None,
     keep_replicates: bool = False,
 ) -> PartitionedEstimates:
     """Shares, means or totals of every indicator (columns of ``values``, NaN = no answer) in the
@@ -413,6 +432,7 @@ def estimate_partitioned(
     rest_boot = np.full((D, I), np.nan)
     diff_boot = np.full((D, I), np.nan)
     kept = None
+    bootstrap = design.replicates
     if bootstrap is not None:
         centre = np.nan_to_num(est), np.nan_to_num(rest_est), np.nan_to_num(est - rest_est)
         moments = [[np.zeros((D, I)), np.zeros((D, I))] for _ in range(3)]
@@ -452,5 +472,5 @@ def estimate_partitioned(
         population_variance=pop_var, weight_total=den_sum,
         rest={"estimate": rest_est, "var_taylor": rest_var, "var_boot": rest_boot, "n": rest_n, "df": rest_df},
         difference={"estimate": est - rest_est, "var_taylor": diff_var, "var_boot": diff_boot, "df": diff_df},
-        replicates=kept, spec=bootstrap,
+        replicates=kept, method=bootstrap,
     )

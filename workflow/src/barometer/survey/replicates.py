@@ -1,6 +1,6 @@
 """Rescaled bootstrap replicate weights with finite population correction.
 
-Rao-Wu-Yue rescaling in the form of Beaumont & Emond (2022), see shared/reference/methods.md: in each
+Rao-Wu-Yue rescaling in the form of Beaumont & Emond (2022), see docs/methods.md: in each
 replicate b and variance stratum h with n_h >= 2, draw m*_i ~ Multinomial(n_h - 1; 1/n_h, ...),
 and set a_i(b) = 1 - lambda_h + lambda_h * n_h / (n_h - 1) * m*_i with lambda_h = sqrt(1 - f_h).
 For a linear statistic the expected bootstrap variance equals the linearisation variance with fpc.
@@ -18,31 +18,37 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .design import StratifiedDesign
+from .errors import SurveyError
+
+if TYPE_CHECKING:
+    from .design import StratifiedDesign
 
 
 @dataclass(frozen=True)
-class BootstrapSpec:
-    """How many replicates, from which seed; ``stream`` separates independent uses (e.g. editions)."""
+class RescaledBootstrap:
+    """The replicate method of a design: how many replicates, from which seed; ``stream`` separates
+    independent uses (e.g. editions); ``centre``: variance around the replicates' mean ("mean") or
+    around the full-sample estimate ("mse")."""
 
     replicates: int
     seed: int
     block_size: int = 250
     stream: tuple[int, ...] = ()
-    centre: str = "mean"  # "mean": around the replicates' mean; "mse": around the full-sample estimate
+    centre: str = "mean"
 
     def __post_init__(self) -> None:
         if self.replicates < 2:
-            raise ValueError("the bootstrap needs at least 2 replicates")
+            raise SurveyError(f"the bootstrap needs at least 2 replicates, not {self.replicates}")
         if self.block_size < 1:
-            raise ValueError("block_size must be positive")
+            raise SurveyError(f"the replicate block size must be positive, not {self.block_size}")
         if self.seed < 0:
-            raise ValueError("seed must be non-negative")
+            raise SurveyError(f"the seed must be non-negative, not {self.seed}")
         if self.centre not in ("mean", "mse"):
-            raise ValueError("centre must be 'mean' or 'mse'")
+            raise SurveyError(f"centre must be 'mean' or 'mse', not {self.centre!r}")
 
     @property
     def n_blocks(self) -> int:
@@ -57,12 +63,23 @@ class BootstrapSpec:
         """Variance = scale * sum_b (theta_b - centre)^2 (R svrepdesign: scale = 1/B, rscales = 1)."""
         return 1.0 / self.replicates
 
+    def variance(self, replicates: np.ndarray, full_sample: np.ndarray, chunk: int = 256) -> np.ndarray:
+        """(1/B) sum_b (theta_b - centre)^2 per column of the (B x K) replicate estimates, a block of
+        columns at a time (bounded memory)."""
+        out = np.empty(replicates.shape[1])
+        for start in range(0, replicates.shape[1], chunk):
+            block = replicates[:, start : start + chunk]
+            with np.errstate(invalid="ignore"):
+                centre = np.nanmean(block, axis=0) if self.centre == "mean" else full_sample[start : start + chunk]
+            out[start : start + chunk] = self.scale * np.nansum((block - centre) ** 2, axis=0)
+        return out
 
-def block_factors(design: StratifiedDesign, spec: BootstrapSpec, block: int) -> np.ndarray:
+
+def block_factors(design: StratifiedDesign, method: RescaledBootstrap, block: int) -> np.ndarray:
     """Adjustment factors a_i(b) for the replicates of one block: an (n units x b) array."""
-    start, stop = spec.block_range(block)
+    start, stop = method.block_range(block)
     b = stop - start
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(*spec.stream, block)))
+    rng = np.random.default_rng(np.random.SeedSequence(method.seed, spawn_key=(*method.stream, block)))
     factors = np.ones((design.n, b))
     vs = design.variance_strata
     order = np.argsort(design.unit_variance_stratum, kind="stable")
@@ -80,15 +97,19 @@ def block_factors(design: StratifiedDesign, spec: BootstrapSpec, block: int) -> 
     return factors
 
 
-def iter_blocks(design: StratifiedDesign, spec: BootstrapSpec, blocks: range | None = None) -> Iterator[tuple[int, np.ndarray]]:
+def iter_blocks(design: StratifiedDesign, method: RescaledBootstrap, blocks: range | None = None) -> Iterator[tuple[int, np.ndarray]]:
     """Yield (first replicate index, factors) for each block, in order."""
-    for block in blocks if blocks is not None else range(spec.n_blocks):
-        yield spec.block_range(block)[0], block_factors(design, spec, block)
+    for block in blocks if blocks is not None else range(method.n_blocks):
+        yield method.block_range(block)[0], block_factors(design, method, block)
 
 
-def replicate_weights(design: StratifiedDesign, spec: BootstrapSpec) -> np.ndarray:
-    """All replicate weights w_i * a_i(b) as one (n x B) array (for export; estimators stream blocks)."""
-    out = np.empty((design.n, spec.replicates))
-    for start, factors in iter_blocks(design, spec):
+def replicate_weights(design: StratifiedDesign, method: RescaledBootstrap | None = None) -> np.ndarray:
+    """All replicate weights w_i * a_i(b) as one (n x B) array (for export; estimators stream blocks).
+    ``method`` defaults to the design's own replicate method."""
+    method = method or design.replicates
+    if method is None:
+        raise SurveyError("the design has no replicate method: use design.with_replicates(RescaledBootstrap(...))")
+    out = np.empty((design.n, method.replicates))
+    for start, factors in iter_blocks(design, method):
         out[:, start : start + factors.shape[1]] = design.weights[:, None] * factors
     return out

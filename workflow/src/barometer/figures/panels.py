@@ -1,81 +1,25 @@
-"""What every figure needs: its data, labels in the report language, intervals and reliability marks."""
+"""Drawing: bars with interval whiskers and reliability marks, heatmaps, legends, titles and captions."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.colors import LinearSegmentedColormap
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch, Rectangle
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..codebook import Codebook
-from ..strata import Strata
+from ..errors import BarometerError
 from . import style
+from .data import (ADOPTER, FigureData, FigureResult, Series, asked_note, block, block_levels, block_question,
+                   conditional_means, descending, indicator_series, item_series, level_code, level_rows)
+from .style import FIG_WIDTH, ROW_INCH
+from .text import cap, num, short_label, t, wrap
 
-TEXT = {
-    "share": {"en": "Share of firms (%)", "nl": "Aandeel bedrijven (%)"},
-    "share_adopters": {"en": "Share of adopters (%)", "nl": "Aandeel adopters (%)"},
-    "mean_percent": {"en": "Mean (%)", "nl": "Gemiddelde (%)"},
-    "adopter": {"en": "Adopters", "nl": "Adopters"},
-    "non_adopter": {"en": "Non-adopters", "nl": "Niet-adopters"},
-    "all": {"en": "All firms", "nl": "Alle bedrijven"},
-    "ci": {"en": "95% confidence interval", "nl": "95%-betrouwbaarheidsinterval"},
-    "review": {"en": "hatched: interpret with care (reliability review)", "nl": "gearceerd: voorzichtig interpreteren (betrouwbaarheid)"},
-    "suppress": {"en": "×: too unreliable to publish (suppressed)", "nl": "×: te onbetrouwbaar om te publiceren (onderdrukt)"},
-    "base": {"en": "N", "nl": "N"},
-    "source": {"en": "Source: AI-Barometer {edition}, design-based re-estimation", "nl": "Bron: AI-Barometer {edition}, design-gebaseerde herschatting"},
-}
-
-
-def t(key: str, language: str, **kwargs) -> str:
-    return TEXT[key][language].format(**kwargs)
-
-
-@dataclass
-class FigureData:
-    """Inputs of every figure: the edition's estimates (shares in percent) and its codebook."""
-
-    estimates: pd.DataFrame
-    codebook: Codebook
-    strata: Strata
-    edition: str
-    language: str = "en"
-    ci_level: float = 0.95
-    extra: dict = field(default_factory=dict)
-
-    def select(self, indicators: list[str], domain: str = "all") -> pd.DataFrame:
-        """Rows for the indicators in one domain, in the order given (missing ones are skipped)."""
-        e = self.estimates[(self.estimates["indicator"].isin(indicators)) & (self.estimates["domain"] == domain)]
-        order = {k: i for i, k in enumerate(indicators)}
-        return e.assign(_o=e["indicator"].map(order)).sort_values("_o").drop(columns="_o")
-
-    def item_label(self, indicator: str) -> str:
-        """Label of the item behind an indicator ('barrier_ethics.yes' -> 'Ethical considerations')."""
-        meta = self.codebook.indicators.set_index("indicator")
-        row = meta.loc[indicator]
-        return row["item_label_en"] if self.language == "en" else row["item_label_nl"]
-
-    def level_label(self, indicator: str) -> str:
-        meta = self.codebook.indicators.set_index("indicator")
-        return meta.at[indicator, "level_en" if self.language == "en" else "level_nl"]
-
-    def domain_label(self, domain: str) -> str:
-        if domain == "all":
-            return t("all", self.language)
-        dimension, level = domain.split("=", 1)
-        if dimension == "adopter_status":
-            return t(level, self.language)
-        return self.strata.labels(self.language)[dimension][level]
-
-    def base_n(self, rows: pd.DataFrame) -> int:
-        return int(rows["n"].max()) if len(rows) else 0
-
-
-@dataclass
-class FigureResult:
-    figure: plt.Figure
-    caption: str  # with the base N
-    base_n: int
+Panel = tuple  # (title, keys, labels, series, xlabel key)
 
 
 def interval_bars(ax: plt.Axes, labels: list[str], rows: pd.DataFrame, *, color=None, offset: float = 0.0,
@@ -108,7 +52,7 @@ def reliability_note(rows: pd.DataFrame, language: str) -> str:
 
 
 def caption(title: str, base_n: int | str, data: FigureData, rows: pd.DataFrame | None = None, extra: str = "") -> str:
-    parts = [f"{title} ({t('base', data.language)} = {base_n})", f"{int(round(data.ci_level * 100))}%-CI"]
+    parts = [f"{title} ({t('base', data.language)} = {base_n})", f"{data.level_percent}%-CI"]
     if rows is not None:
         note = reliability_note(rows, data.language)
         if note:
@@ -117,145 +61,6 @@ def caption(title: str, base_n: int | str, data: FigureData, rows: pd.DataFrame 
         parts.append(extra)
     parts.append(t("source", data.language, edition=data.edition))
     return ". ".join(parts) + "."
-
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers shared by the figure modules
-import re  # noqa: E402
-import textwrap  # noqa: E402
-
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.colors import LinearSegmentedColormap  # noqa: E402
-from matplotlib.patches import Patch, Rectangle  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
-
-from ..errors import BarometerError  # noqa: E402
-
-TEXT.update({
-    "asked_adopters": {"en": "Asked only of firms using at least one AI technology",
-                       "nl": "Enkel gevraagd aan bedrijven die minstens één AI-technologie gebruiken"},
-    "review_key": {"en": "Interpret with care", "nl": "Voorzichtig interpreteren"},
-    "suppress_key": {"en": "Suppressed (too unreliable)", "nl": "Onderdrukt (te onbetrouwbaar)"},
-    "mean_among": {"en": "Mean (%) among the firms reporting the effect", "nl": "Gemiddelde (%) bij de bedrijven die het effect melden"},
-    "means_n": {"en": "means over the firms reporting the effect (n per bar)",
-                "nl": "gemiddelden over de bedrijven die het effect melden (n per balk)"},
-    "mean_clipped": {"en": "intervals of means truncated at 0", "nl": "intervallen van gemiddelden afgekapt op 0"},
-    "cell": {"en": "Cells: estimate (%) and 95% confidence interval; columns sorted by the all-firms estimate",
-             "nl": "Cellen: schatting (%) en 95%-betrouwbaarheidsinterval; kolommen gesorteerd volgens alle bedrijven"},
-    "sorted": {"en": "sorted by the all-firms estimate", "nl": "gesorteerd volgens de schatting voor alle bedrijven"},
-})
-# Adopters and non-adopters keep their colours in every figure; ordered answer scales run from the
-# unfavourable end (vermillion) over grey to the favourable end (blue).
-DOMAIN_COLOURS = {"all": style.PALETTE[0], "adopter": style.PALETTE[0], "non_adopter": style.PALETTE[1]}
-ORDINAL = ["#D55E00", "#E69F00", style.NEUTRAL, "#56B4E9", "#0072B2"]
-PAIR = [style.PALETTE[0], style.PALETTE[4]]  # two levels of one item (use / plans)
-ADOPTER, NON_ADOPTER = "adopter_status=adopter", "adopter_status=non_adopter"
-ESTIMATE_COLUMNS = ["indicator", "domain", "estimate", "ci_low", "ci_high", "n", "flag"]
-ROW_INCH = 0.3  # height of one bar
-FIG_WIDTH = style.WIDTH - 0.2  # save() pads 0.1 inch on each side
-Series = tuple  # (legend label, colour, rows indexed by key); a 'colour' column of the rows overrides
-Panel = tuple  # (title, keys, labels, series, xlabel key)
-
-
-def wrap(text: str, width: int = 42) -> str:
-    return "\n".join(textwrap.wrap(str(text), width, break_long_words=False)) or str(text)
-
-
-def cap(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def num(value: float, language: str, digits: int = 1) -> str:
-    """A number as the report's language writes it (decimal comma in Dutch)."""
-    text = f"{value:.{digits}f}"
-    return text.replace(".", ",") if language == "nl" else text
-
-
-def ordinal_colours(n: int) -> list[str]:
-    return [ORDINAL[round(k)] for k in np.linspace(0, len(ORDINAL) - 1, n)] if n > 1 else [style.PALETTE[0]]
-
-
-def block(data: FigureData, name: str) -> dict:
-    """A question block of the codebook; a clear error when this edition's codebook lacks it."""
-    blocks = data.codebook.raw["blocks"]
-    if name not in blocks:
-        raise BarometerError(f"{data.codebook.path}: the codebook of edition {data.edition} has no block "
-                             f"'{name}' (it has: {', '.join(blocks)})")
-    return blocks[name]
-
-
-def block_question(data: FigureData, name: str) -> str:
-    return block(data, name)[f"question_{data.language}"]
-
-
-def block_levels(data: FigureData, name: str) -> list[str]:
-    """The scale indicators estimated for the block that stand for one answer code each, in code order."""
-    scale = data.codebook.scale(block(data, name)["scale"])
-    estimated = set(data.codebook.indicators.loc[data.codebook.indicators["block"] == name, "indicator"].str.rsplit(".", n=1).str[1])
-    single = [(spec["codes"][0], k) for k, spec in scale["indicators"].items() if len(spec.get("codes", [])) == 1 and k in estimated]
-    return [k for _, k in sorted(single)]
-
-
-def level_code(data: FigureData, name: str, level: str) -> int:
-    return data.codebook.scale(block(data, name)["scale"])["indicators"][level]["codes"][0]
-
-
-def asked_note(data: FigureData, *names: str) -> str:
-    return t("asked_adopters", data.language) if any(block(data, n)["asked"] == "adopters" for n in names) else ""
-
-
-def conditional_means(data: FigureData, item: str) -> list[tuple[int, str]]:
-    """(answer code, mean indicator) of the numeric blocks asked only of the firms that gave ``item``
-    that code: the magnitudes behind a share ("by what percentage did costs fall?")."""
-    out = []
-    for name, spec in data.codebook.raw["blocks"].items():
-        hit = re.search(rf"\b{re.escape(item)}\s*==\s*(\d+)", str(spec["asked"]))
-        if hit and data.codebook.scale(spec["scale"])["type"] == "numeric":
-            out += [(int(hit.group(1)), f"{i}.mean") for i in data.codebook.block_items(name)]
-    return sorted(out)
-
-
-def item_series(data: FigureData, name: str, level: str, domain: str = "all") -> pd.DataFrame:
-    """One scale level of every item of a block in one domain, indexed by item id."""
-    block(data, name)
-    rows = data.select([f"{i}.{level}" for i in data.codebook.block_items(name)], domain)
-    return rows.set_axis(rows["indicator"].str.rsplit(".", n=1).str[0])
-
-
-def level_series(data: FigureData, name: str, level: str, colour: str, domain: str = "all") -> Series:
-    """A series of one scale level over the block's items, labelled with the level ('Uses')."""
-    spec = data.codebook.scale(block(data, name)["scale"])["indicators"][level]
-    return cap(spec[data.language]), colour, item_series(data, name, level, domain)
-
-
-def domain_series(data: FigureData, name: str, level: str, domains: list[str]) -> list[Series]:
-    return [(data.domain_label(d), DOMAIN_COLOURS[d.split("=")[-1]], item_series(data, name, level, d)) for d in domains]
-
-
-def level_rows(data: FigureData, name: str, item: str | None = None, domain: str = "all") -> pd.DataFrame:
-    """The single-code levels of one item (by default the block's first) ('decrease', 'unchanged',
-    'increase'), indexed by level, each with its colour on the ordered scale."""
-    levels = block_levels(data, name)
-    item = item or data.codebook.block_items(name)[0]
-    rows = data.select([f"{item}.{level}" for level in levels], domain)
-    rows = rows.set_axis(rows["indicator"].str.rsplit(".", n=1).str[1])
-    return rows.assign(colour=rows.index.map(dict(zip(levels, ordinal_colours(len(levels))))))
-
-
-def expression_indicators(data: FigureData, name: str) -> list[str]:
-    """Indicators the codebook defines by an expression over the block's items (sources.adapted_any)."""
-    meta = data.codebook.indicators
-    return list(meta.loc[(meta["source"] == "expression") & (meta["base"] == name), "indicator"])
-
-
-def indicator_series(data: FigureData, indicators: list[str], domain: str = "all") -> pd.DataFrame:
-    return data.select(indicators, domain).set_index("indicator", drop=False)
-
-
-def descending(rows: pd.DataFrame) -> list[str]:
-    """Index keys by estimate, largest first (suppressed or missing estimates last)."""
-    return list(rows.assign(_e=rows["estimate"].fillna(-1)).sort_values("_e", ascending=False, kind="stable").index)
 
 
 def draw_bar(ax: plt.Axes, y: float, r, color: str, height: float) -> None:
@@ -311,11 +116,12 @@ def item_labels(data: FigureData, keys: list[str], series: list[Series], width: 
     return [wrap(data.item_label(indicator[k]), width) for k in keys]
 
 
-def legend_handles(series: list[Series], rows: pd.DataFrame, language: str, *, whisker: bool = True) -> list:
+def legend_handles(series: list[Series], rows: pd.DataFrame, data: FigureData, *, whisker: bool = True) -> list:
     """Series (when more than one), the CI whisker, and the reliability marks that occur."""
+    language = data.language
     handles = [Patch(facecolor=c, alpha=0.85, label=label) for label, c, _ in series] if len(series) > 1 else []
     if whisker:
-        handles.append(Line2D([], [], color="#333333", marker="|", markersize=7, linewidth=0.9, label=t("ci", language)))
+        handles.append(Line2D([], [], color="#333333", marker="|", markersize=7, linewidth=0.9, label=t("ci", language, level=data.level_percent)))
     if (rows["flag"] == "review").any():
         handles.append(Patch(facecolor="white", edgecolor=style.NEUTRAL, hatch=style.UNRELIABLE_HATCH, label=t("review_key", language)))
     if (rows["flag"] == "suppress").any():
@@ -394,7 +200,7 @@ def item_figure(data: FigureData, name: str, series: list[Series], order: list[s
         ax.axhline(len(head) - 0.5, color=style.NEUTRAL, linewidth=0.6, linestyle="--")
     figure_title(fig, block_question(data, name))
     ax.set_xlabel(t(xlabel, data.language))
-    bottom_legend(fig, [*handles, *legend_handles(series, drawn, data.language)])
+    bottom_legend(fig, [*handles, *legend_handles(series, drawn, data)])
     return finish(fig, data, title, drawn, base=base, groups=groups, notes=[asked_note(data, name), *notes])
 
 
@@ -442,7 +248,7 @@ def shares_and_means_figure(data: FigureData, name: str, title: dict, items: lis
     ], block_question(data, name))
     if drawn.empty:
         raise BarometerError(f"no estimates for block '{name}' among the estimates of edition {data.edition}")
-    bottom_legend(fig, legend_handles([], drawn, data.language))
+    bottom_legend(fig, legend_handles([], drawn, data))
     return finish(fig, data, title, drawn, notes=[asked_note(data, name), t("means_n", data.language) if len(mean_rows) else ""])
 
 
@@ -496,58 +302,9 @@ def heatmap_figure(data: FigureData, name: str, level: str, dimension: str, titl
     for side in ax.spines.values():
         side.set_visible(False)
     figure_title(fig, block_question(data, name))
-    bottom_legend(fig, legend_handles([], cells, data.language, whisker=False))
-    return finish(fig, data, title, cells, notes=[asked_note(data, name), t("cell", data.language)])
-
-
-def short_label(text: str, limit: int = 30) -> str:
-    """A long label without its closing explanation in brackets, as the report heads its tables
-    ('Autonome machines (autonome robots, ...)' -> 'Autonome machines')."""
-    return re.sub(r"\s*\([^()]*\)$", "", text) if len(text) > limit else text
+    bottom_legend(fig, legend_handles([], cells, data, whisker=False))
+    return finish(fig, data, title, cells, notes=[asked_note(data, name), t("cell", data.language, level=data.level_percent)])
 
 
 def interval_text(r, language: str) -> str:
     return f"{num(r.estimate, language)}\n[{num(max(r.ci_low, 0.0), language)}–{num(r.ci_high, language)}]"
-
-
-# ---------------------------------------------------------------------------------------------
-# Cross-survey figures
-TEXT.update({
-    "geo_BE": {"en": "Belgium", "nl": "België"},
-    "geo_EU27_2020": {"en": "EU27", "nl": "EU27"},
-    "geo_VL": {"en": "Flanders", "nl": "Vlaanderen"},
-    "secondary": {"en": "Open marker: figure reported by press or a blog", "nl": "Open symbool: cijfer uit pers of blog"},
-    "primary": {"en": "Filled marker: official release or report", "nl": "Gevuld symbool: officiële publicatie of rapport"},
-    "published": {"en": "published figures with their source and its grade as transcribed in data/raw/published",
-                  "nl": "gepubliceerde cijfers met hun bron en de kwaliteit ervan zoals overgenomen in data/raw/published"},
-})
-SECONDARY_GRADES = {"press", "blog"}
-
-
-def geo_label(geo: str, language: str) -> str:
-    return t(f"geo_{geo}", language) if f"geo_{geo}" in TEXT else str(geo)
-
-
-def frame(data: FigureData, key: str, columns: list[str]) -> pd.DataFrame:
-    """A cross-survey table of ``data.extra``; a clear error when it is absent or lacks a column."""
-    table = data.extra.get(key)
-    if table is None:
-        raise BarometerError(f"the figure needs the cross-survey table '{key}' (results/cross_survey/{key}.csv)")
-    missing = [c for c in columns if c not in table]
-    if missing:
-        raise BarometerError(f"results/cross_survey/{key}.csv lacks the column(s) {', '.join(missing)}")
-    return table
-
-
-def publisher(data: FigureData, source_id: str) -> str:
-    """Short name of a source's publisher ('Statbel (Belgian statistical office)' -> 'Statbel')."""
-    sources = data.extra.get("sources")
-    if sources is None or source_id not in set(sources["source_id"]):
-        return source_id
-    name = sources.set_index("source_id").at[source_id, "publisher"]
-    return re.split(r" \(|, ", str(name))[0]
-
-
-def xs_finish(fig: plt.Figure, data: FigureData, title: dict, base: int, notes: list[str]) -> FigureResult:
-    text = caption_text(data, title, str(base), None, [*notes, t("published", data.language)])
-    return FigureResult(figure=fig, caption=text, base_n=base)

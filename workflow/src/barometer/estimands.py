@@ -2,7 +2,8 @@
 
 A domain is ``all``, ``sector=<id>``, ``size=<id>`` or ``adopter_status=adopter|non_adopter``.
 Estimation works on proportions; ``to_percent`` turns shares into percent for the outputs, like the
-published figures (means of percentage answers are percentages already).
+published figures (means of percentage answers are percentages already). Which (indicator, domain)
+pairs are not estimands at all (``structural``) is decided here too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import numpy as np
 import pandas as pd
 
 from .codebook import Codebook
-from .design import StratifiedDesign
+from .config import BootstrapSettings
+from .errors import InputError
+from .strata import Strata
+from .survey import PartitionedEstimates, StratifiedDesign
 
 DIMENSIONS = ("sector", "size", "adopter_status")
 ADOPTER_LEVELS = ("adopter", "non_adopter")
@@ -23,20 +27,26 @@ def analysis_frame(respondents: pd.DataFrame, weights: pd.DataFrame, codebook: C
     """Item answers (by item id), derived variables, domain columns and the weight, one row per respondent."""
     merged = respondents.merge(weights[["respondent", "weight", "N_h", "n_h"]], on="respondent", how="left", validate="one_to_one")
     if merged["weight"].isna().any():
-        raise ValueError("respondents without a weight")
+        first = merged.loc[merged["weight"].isna(), "respondent"].iloc[0]
+        raise InputError(f"respondent {first} has no weight (the weights file does not match the respondents)")
     frame = codebook.derive(merged)
     frame["adopter"] = frame["adopter"].fillna(False).astype(bool) if "adopter" in frame else False
     frame["adopter_status"] = np.where(frame["adopter"], "adopter", "non_adopter")
     return frame
 
 
-def design_for(frame: pd.DataFrame, bootstrap_config: dict) -> StratifiedDesign:
-    policy = bootstrap_config["singleton_strata"]
+def design_for(frame: pd.DataFrame, bootstrap: BootstrapSettings) -> StratifiedDesign:
+    """The stratified design of the analysis frame (weights and N_h from the weighting stage)."""
     population = frame.groupby("stratum")["N_h"].first()
     return StratifiedDesign.from_sample(
         frame["stratum"], population, weights=frame["weight"].to_numpy(),
-        singleton=policy["policy"], collapse_with=policy.get("collapse_with") or {},
+        singleton=bootstrap.singleton_policy, collapse_with=bootstrap.collapse_with,
     )
+
+
+def level_order(strata: Strata) -> dict[str, list[str]]:
+    """The levels of each domain dimension, in the order of the strata file."""
+    return {"sector": list(strata.sectors["id"]), "size": list(strata.sizes["id"]), "adopter_status": list(ADOPTER_LEVELS)}
 
 
 @dataclass
@@ -92,3 +102,51 @@ def to_percent(table: pd.DataFrame, columns=PERCENT_COLUMNS) -> pd.DataFrame:
         if column in out:
             out.loc[share, column] = out.loc[share, column] * 100.0
     return out
+
+
+def max_weight_share(weights: np.ndarray, values: np.ndarray, domains: np.ndarray) -> np.ndarray:
+    """Largest single respondent's share (percent) of each estimand's weight: the granularity."""
+    observed = domains & ~np.isnan(values)
+    w = np.where(observed, weights[:, None], 0.0)
+    total = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return 100.0 * w.max(axis=0) / total
+
+
+def max_weight_share_by_domain(weights: np.ndarray, values: np.ndarray, frame: pd.DataFrame,
+                               pe: PartitionedEstimates) -> np.ndarray:
+    """(domains, indicators) of partitioned estimates: the largest single respondent's share (percent)
+    of the domain's weight."""
+    out = np.empty((len(pe.domains), values.shape[1]))
+    for d, row in enumerate(pe.domains.itertuples()):
+        inside = np.ones(len(frame), dtype=bool) if row.domain == "all" else (frame[row.dimension].astype(str) == row.level).to_numpy()
+        out[d] = max_weight_share(weights, values, inside[:, None])
+    return out
+
+
+def scale_bounds(codebook: Codebook, indicators: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """The answer scale (min, max) of each indicator's item (+-inf where the scale is open)."""
+    meta = codebook.indicators.set_index("indicator")
+    scale = codebook.items.set_index("item")[["min", "max"]].astype(float)
+    items = indicators.map(meta["item"])
+    return items.map(scale["min"]).fillna(-np.inf).to_numpy(), items.map(scale["max"]).fillna(np.inf).to_numpy()
+
+
+def structural(table: pd.DataFrame, codebook: Codebook) -> np.ndarray:
+    """Rows that are not estimands: a domain outside an indicator's universe by definition (non-adopters
+    for an adopters-only question), and a share fixed by the definition of adopter status (technology
+    use among non-adopters is 0, 'uses at least one' among adopters is 100%)."""
+    meta = codebook.indicators.set_index("indicator")
+    universe = table["indicator"].map(meta["universe"])
+    defining = {spec["count_codes"]["block"] for spec in (codebook.raw.get("derived") or {}).values() if "count_codes" in spec}
+    tautological = table["indicator"].map(meta["block"]).isin(defining) & table["estimate"].isin([0.0, 1.0]) & (table["se_taylor"] == 0)
+    return ((table["dimension"] == "adopter_status") & (((table["n"] == 0) & (universe != "all")) | tautological)).to_numpy()
+
+
+def read_analysis(respondents: str, weights: str, codebook: str, strata: str) -> tuple[Codebook, Strata, pd.DataFrame]:
+    """The codebook, strata and analysis frame of an edition from the cleaning and weighting outputs."""
+    from .io import read_csv
+
+    book = Codebook.load(codebook)
+    frame = analysis_frame(read_csv(respondents, dtype={"sector": str}), read_csv(weights), book)
+    return book, Strata.load(strata), frame

@@ -1,21 +1,38 @@
-"""Confidence intervals for design-based estimates (formulas: shared/reference/methods.md).
+"""Confidence intervals for design-based estimates (formulas: docs/methods.md).
 
 Shares: Korn-Graubard (Clopper-Pearson with a degrees-of-freedom-adjusted effective sample size;
 defined at p = 0 and 1, the default), logit, Wilson with the effective n, bootstrap percentile, and
-Wald. Means and differences: Wald with t quantiles, or bootstrap percentile.
+Wald. Means and differences: Wald with t quantiles, or bootstrap percentile. Published aggregates of
+other surveys: Wilson under simple random sampling (``wilson_srs``).
+
+scipy.stats is imported when an interval is first computed, not with this module: it takes most of
+a second to load, and the command line must start fast.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+
+from .errors import SurveyError
 
 SHARE_METHODS = ("korn_graubard", "logit", "wilson", "percentile", "wald")
 MEAN_METHODS = ("wald", "percentile")
 
 
+def _stats():
+    from scipy import stats
+
+    return stats
+
+
+def normal_quantile(level: float) -> float:
+    """Two-sided standard normal quantile z_{1 - (1 - level) / 2}."""
+    return float(_stats().norm.ppf(1 - (1 - level) / 2))
+
+
 def t_quantile(level: float, df: np.ndarray) -> np.ndarray:
     """Two-sided t quantile; infinite degrees of freedom (or none) falls back to the normal."""
+    stats = _stats()
     df = np.asarray(df, dtype=float)
     q = 1 - (1 - level) / 2
     with np.errstate(invalid="ignore"):
@@ -48,6 +65,7 @@ def effective_n_mean(population_variance: np.ndarray, var: np.ndarray, n: np.nda
 
 def korn_graubard(p, var, n, df, level=0.95):
     """Korn & Graubard (1998): Clopper-Pearson with n_eff * (t_{n-1} / t_df)^2."""
+    stats = _stats()
     p, var, n, df = (np.asarray(x, dtype=float) for x in (p, var, n, df))
     alpha = 1 - level
     n_eff = effective_n(p, var, n)
@@ -80,7 +98,7 @@ def wilson(p, var, n, df, level=0.95):
     p, var, n, df = (np.asarray(x, dtype=float) for x in (p, var, n, df))
     m = effective_n(p, var, n)
     z = t_quantile(level, df)
-    z = np.where(np.isfinite(z), z, stats.norm.ppf(1 - (1 - level) / 2))
+    z = np.where(np.isfinite(z), z, normal_quantile(level))
     with np.errstate(divide="ignore", invalid="ignore"):
         denom = 1 + z**2 / m
         centre = (p + z**2 / (2 * m)) / denom
@@ -122,12 +140,12 @@ def share_interval(method, p, var, n, df, level=0.95, replicates=None):
         low, high = wilson(p, var, n, df, level)
     elif method == "percentile":
         if replicates is None:
-            raise ValueError("the percentile interval needs bootstrap replicates")
+            raise SurveyError("the percentile interval needs bootstrap replicates (a design with_replicates)")
         low, high = percentile(replicates, level)
     elif method == "wald":
         low, high = wald(p, np.sqrt(var), df, level, bounds=(0.0, 1.0))
     else:
-        raise ValueError(f"unknown interval method '{method}', expected one of {SHARE_METHODS}")
+        raise SurveyError(f"unknown interval method '{method}', expected one of {SHARE_METHODS}")
     return low, high, note
 
 
@@ -136,6 +154,17 @@ def mean_interval(method, est, var, df, level=0.95, replicates=None):
         return wald(est, np.sqrt(var), df, level)
     if method == "percentile":
         if replicates is None:
-            raise ValueError("the percentile interval needs bootstrap replicates")
+            raise SurveyError("the percentile interval needs bootstrap replicates (a design with_replicates)")
         return percentile(replicates, level)
-    raise ValueError(f"unknown interval method '{method}', expected one of {MEAN_METHODS}")
+    raise SurveyError(f"unknown interval method '{method}', expected one of {MEAN_METHODS}")
+
+
+def wilson_srs(p: float, n: float, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval for a share p from a simple random sample of n (with the normal
+    quantile): for published aggregates of other surveys, whose design is unknown, a lower bound of
+    their true uncertainty."""
+    z = normal_quantile(level)
+    denominator = 1 + z**2 / n
+    centre = (p + z**2 / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
+    return centre - half, centre + half

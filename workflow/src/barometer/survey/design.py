@@ -3,20 +3,25 @@
 One object carries what every estimator needs, in the spirit of R's ``svydesign``: the stratum of
 each unit, the population count N_h of each stratum, the weights, and the strata used for variance
 estimation (which differ from the weighting strata only where a stratum with a single respondent is
-collapsed with a neighbour). Estimators take the design and never care whether the variance comes
-from linearisation or from replicate weights.
+collapsed with a neighbour), and its variance method: linearisation alone, or replicate weights
+(``with_replicates``). Estimators take the design and never care which; the Taylor variance is
+always computed beside the replicate one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .errors import DesignError
+from .errors import SurveyError
+
+if TYPE_CHECKING:
+    from .replicates import RescaledBootstrap
 
 SINGLETON_POLICIES = ("error", "certainty", "collapse")
 
@@ -32,6 +37,15 @@ class StratifiedDesign:
     variance_strata: pd.DataFrame  # one row per variance stratum: variance_stratum, members, N, n, f, policy
     singleton_policy: str = "error"
     notes: tuple[str, ...] = field(default=())
+    replicates: RescaledBootstrap | None = None  # the variance method: None = Taylor linearisation only
+
+    def with_replicates(self, method: RescaledBootstrap) -> StratifiedDesign:
+        """The same design with variance from replicate weights (R's ``as.svrepdesign``)."""
+        return replace(self, replicates=method)
+
+    @property
+    def variance_method(self) -> str:
+        return "taylor" if self.replicates is None else "bootstrap"
 
     @property
     def n(self) -> int:
@@ -55,21 +69,21 @@ class StratifiedDesign:
         estimation only (weights stay those of the original strata).
         """
         if singleton not in SINGLETON_POLICIES:
-            raise DesignError(f"unknown singleton-stratum policy '{singleton}', expected one of {SINGLETON_POLICIES}")
+            raise SurveyError(f"unknown singleton-stratum policy '{singleton}', expected one of {SINGLETON_POLICIES}")
         labels = np.asarray(unit_strata).astype(str)
         pop = pd.Series(population, dtype=float)
         pop.index = pop.index.astype(str)
         names, unit_stratum, counts = np.unique(labels, return_inverse=True, return_counts=True)
         unknown = sorted(str(x) for x in set(names) - set(pop.index))
         if unknown:
-            raise DesignError(f"strata {unknown} have respondents but no population count")
+            raise SurveyError(f"strata {unknown} have respondents but no population count")
         strata = pd.DataFrame({"stratum": names})
         strata["N"] = pop.reindex(names).to_numpy()
         strata["n"] = counts.astype(int)
         too_small = strata[strata["N"] < strata["n"]]
         if len(too_small):
             row = too_small.iloc[0]
-            raise DesignError(
+            raise SurveyError(
                 f"stratum '{row['stratum']}' has {row['n']} respondents but a population count of "
                 f"{row['N']:g} (N_h must be at least n_h)"
             )
@@ -82,7 +96,7 @@ class StratifiedDesign:
         else:
             w = np.asarray(weights, dtype=float)
             if w.shape != (len(labels),) or not np.all(np.isfinite(w)) or np.any(w <= 0):
-                raise DesignError("weights must be positive finite numbers, one per unit")
+                raise SurveyError("weights must be positive finite numbers, one per unit")
             strata["weight"] = np.bincount(unit_stratum, weights=w) / counts
 
         variance_strata, unit_variance_stratum, notes = _variance_strata(
@@ -153,9 +167,9 @@ def _variance_strata(
     sizes = dict(zip(strata["stratum"], strata["n"]))
     for s in strata.loc[strata["n"] == 1, "stratum"]:
         if singleton == "error":
-            raise DesignError(
-                f"stratum '{s}' has a single respondent, so its variance cannot be estimated; set a "
-                "singleton-stratum policy (bootstrap.singleton_strata.policy: collapse or certainty)"
+            raise SurveyError(
+                f"stratum '{s}' has a single respondent, so its variance cannot be estimated; choose a "
+                "singleton-stratum policy: 'collapse' (with a neighbouring stratum) or 'certainty'"
             )
         if singleton == "certainty":
             policy[s] = "certainty"
@@ -163,14 +177,13 @@ def _variance_strata(
             continue
         partner = collapse_with.get(s)
         if partner is None:
-            raise DesignError(
-                f"stratum '{s}' has a single respondent and no neighbour to collapse with; add it to "
-                "bootstrap.singleton_strata.collapse_with"
+            raise SurveyError(
+                f"stratum '{s}' has a single respondent and no neighbour to collapse with; name one "
+                "(collapse_with)"
             )
         if partner not in sizes:
-            raise DesignError(
-                f"stratum '{s}' is to be collapsed with '{partner}' (bootstrap.singleton_strata.collapse_with), "
-                "which has no respondents"
+            raise SurveyError(
+                f"stratum '{s}' is to be collapsed with '{partner}', which has no respondents"
             )
         target[s] = partner
         notes.append(f"stratum {s} (n=1) collapsed with {partner} for variance estimation")
@@ -179,7 +192,7 @@ def _variance_strata(
         seen = set()
         while target[s] != s:
             if s in seen:
-                raise DesignError(f"singleton-stratum collapse map has a cycle through '{s}'")
+                raise SurveyError(f"singleton-stratum collapse map has a cycle through '{s}'")
             seen.add(s)
             s = target[s]
         return s

@@ -1,0 +1,49 @@
+"""Stage 4 (rules/compare.smk): the Barometer next to Eurostat, Statbel, its later editions,
+Kyndryl and TOPdesk, on harmonised domains."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from ..config import BootstrapSettings, IntervalSettings, read_yaml, reliability_standard
+from ..crosssurvey import comparison_table, differences_table, gap_table, harmonised_estimands, load_crosswalk
+from ..estimands import design_for, read_analysis, to_percent
+from ..io import read_csv, write_csv
+from ..published import read_resource
+from ..source_checks import CROSS_SURVEY_CHECKS, CheckContext, cross_survey_values, load_errata, validate_with_errata
+from ..survey import estimate
+
+__all__ = ["validate_cross_survey_sources", "compare_surveys"]
+log = logging.getLogger("barometer")
+
+
+def validate_cross_survey_sources(i, o, params, wildcards) -> None:
+    table = read_resource(i.package, "cross_survey")
+    raw = pd.read_csv(i.values, dtype=str, keep_default_na=False)
+    relations = (read_yaml(i.checks) or {}).get("relations", [])
+    ctx = CheckContext(cross_survey_values(table, raw), None, None, relations, source="cross_survey")
+    checks, _ = validate_with_errata(ctx, load_errata(i.errata), i.errata, CROSS_SURVEY_CHECKS)
+    write_csv(checks, o.checks)
+    log.info("%d cross-survey source checks: %s", len(checks), checks["status"].value_counts().to_dict())
+
+
+def compare_surveys(i, o, params, wildcards) -> None:
+    values = read_resource(i.package, "cross_survey")
+    crosswalk = load_crosswalk(i.crosswalk, values)
+    codebook, strata, frame = read_analysis(i.respondents, i.weights, i.codebook, i.strata)
+    bootstrap = BootstrapSettings.from_config(params.bootstrap)
+    ci = IntervalSettings.from_config(params.ci)
+    edition = int(crosswalk["barometer_edition"])
+    design = design_for(frame, bootstrap).with_replicates(bootstrap.method(params.seed, (edition,)))
+    y, masks, table = harmonised_estimands(frame, codebook, crosswalk)
+    est = estimate(design, y, masks, table["kind"].to_numpy(), table)
+    harmonised = to_percent(est.table(ci=ci.method, mean_ci=ci.mean_method, level=ci.level,
+                                      standard=reliability_standard(params.reliability, params.publication)))
+    comparison = comparison_table(crosswalk, values, read_resource(i.package, "sources"), harmonised, ci.level)
+    write_csv(harmonised, o.harmonised)
+    write_csv(comparison, o.comparison)
+    write_csv(differences_table(comparison, harmonised, ci.level), o.differences)
+    # the gap to the official benchmark: the domain (5-9 employees) and what remains
+    write_csv(gap_table(est, harmonised, crosswalk["gap"], values, read_csv(i.published_values), ci.level), o.gap)

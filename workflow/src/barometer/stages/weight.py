@@ -1,0 +1,18 @@
+"""Stage 2 (rules/weight.smk): stratum weights N_h / n_h and their diagnostics."""
+
+from __future__ import annotations
+
+from ..io import read_csv, write_csv
+from ..strata import Strata, load_frame
+from ..weighting import stratum_weights
+
+__all__ = ["weight"]
+
+
+def weight(i, o, params, wildcards) -> None:
+    frame = load_frame(i.frame, Strata.load(i.strata))
+    respondents = read_csv(i.respondents, dtype={"sector": str})
+    weights, diagnostics = stratum_weights(respondents, frame, empty_strata=params.weighting["empty_strata"],
+                                           collapse=params.weighting.get("empty_strata_collapse") or {})
+    write_csv(weights, o.weights)
+    write_csv(diagnostics, o.diagnostics)
