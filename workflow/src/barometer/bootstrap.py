@@ -1,6 +1,6 @@
 """Rescaled bootstrap replicate weights with finite population correction.
 
-Rao-Wu-Yue rescaling in the form of Beaumont & Emond (2022), see shared/reference/methods.md: in each
+Rao-Wu-Yue rescaling in the form of Beaumont & Emond (2022), see docs/methods.md: in each
 replicate b and variance stratum h with n_h >= 2, draw m*_i ~ Multinomial(n_h - 1; 1/n_h, ...),
 and set a_i(b) = 1 - lambda_h + lambda_h * n_h / (n_h - 1) * m*_i with lambda_h = sqrt(1 - f_h).
 For a linear statistic the expected bootstrap variance equals the linearisation variance with fpc.

@@ -1,4 +1,4 @@
-"""Confidence intervals for design-based estimates (formulas: shared/reference/methods.md).
+"""Confidence intervals for design-based estimates (formulas: docs/methods.md).
 
 Shares: Korn-Graubard (Clopper-Pearson with a degrees-of-freedom-adjusted effective sample size;
 defined at p = 0 and 1, the default), logit, Wilson with the effective n, bootstrap percentile, and

@@ -1,6 +1,6 @@
 """Reliability flags for published cells: ok, review or suppress, with the reason.
 
-Standards (shared/reference/methods.md):
+Standards (docs/methods.md):
 - ``nchs``: NCHS data presentation standards for proportions (Parker et al. 2017). Suppress when the
   effective sample size is below 30, when the Korn-Graubard interval is 0.30 wide or more, or when it
   is wider than 0.05 and its width relative to p exceeds 130%; review when the width relative to
