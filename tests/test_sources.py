@@ -148,7 +148,8 @@ LOCAL_FILE = r"shared/|seeds?/|\.txt\b|\.md\b|file:|^/|\.\./"
 
 def test_every_source_is_cited_by_public_reference():
     sources = read_resource(PUBLISHED / "datapackage.json", "sources")
-    assert "seed_file" not in sources and "address" not in sources
+    assert list(sources.columns) == ["source_id", "title", "publisher", "date", "year", "language", "grade", "url",
+                                     "url_note", "accessed", "citation", "description"]
     assert sources["url"].str.match(r"^https://[^/]+\.[a-z]+/").all()
     assert sources[["title", "publisher", "date", "citation", "url_note"]].notna().all().all()
     assert (pd.to_datetime(sources["accessed"]) >= "2026-01-01").all()
