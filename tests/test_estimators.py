@@ -200,7 +200,7 @@ def test_korn_graubard_and_wilson_bounds_lie_in_the_unit_interval():
 
 
 def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off():
-    """A share of exactly 0 or 1 has variance 0 (methods.md), so n_eff = n and the Korn-Graubard
+    """A share of exactly 0 or 1 has variance 0 (docs/methods.md), so n_eff = n and the Korn-Graubard
     interval is Clopper-Pearson's [0, 1 - 0.025^(1/n)] or [0.025^(1/n), 1] (intervals.effective_n:
     "n where the variance is zero (p = 0 or 1)"). But the bootstrap replicates of a share that is 1
     for every unit are rep_num / rep_den from two different matrix products, so they can differ

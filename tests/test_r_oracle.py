@@ -1,4 +1,4 @@
-"""R's `survey` package as the oracle for barometer's numbers (shared/reference/methods.md, "Oracles").
+"""R's `survey` package as the oracle for barometer's numbers (docs/methods.md, "Validation against R").
 
 A synthetic stratified sample (fixed seed; 8 strata with sampling fractions from 0.01 to 0.9, n = 400;
 a 0/1 variable y, a numeric x with missing values, a domain variable dom) is written to CSV and

@@ -110,7 +110,9 @@ def test_an_erratum_must_name_a_failing_check_and_the_printed_value(values, tmp_
 def test_the_workflow_stops_on_a_corrupted_table_and_leaves_no_output(repo_copy):
     table = repo_copy / "data/raw/published/ai_barometer_2021.csv"
     text = table.read_text(encoding="utf-8")
-    row = "table2.s2_3.response.usable.sector=41-43;size=micro,ai_barometer_2021,Table 2,2.3,table_cell,response.usable,sector=41-43;size=micro,count,=,57,"
+    row = ("table2.s2_3.response.usable.sector=41-43;size=micro,ai_barometer_2021,Table 2,2.3,,"
+           '"printed page not recoverable from the text available; cited by section 2.3, Table 2",'
+           "table_cell,response.usable,sector=41-43;size=micro,count,=,57,")
     assert row in text
     table.write_text(text.replace(row, row.replace(",=,57,", ",=,75,")), encoding="utf-8")
     result = run_workflow(repo_copy, "results/2021/audit/source_checks.csv", check=False)
@@ -139,3 +141,49 @@ def test_cross_survey_disagreements_are_recorded_not_hidden(repo_copy):
     assert set(fully_embedded["expected"].astype(float)) == {27.0}  # key-results page
     assert set(fully_embedded["found"].astype(float)) == {26.0}  # chapter 3
     assert resolved["resolution"].str.startswith("erratum ").all()
+
+
+LOCAL_FILE = r"shared/|seeds?/|\.txt\b|\.md\b|file:|^/|\.\./"
+
+
+def test_every_source_is_cited_by_public_reference():
+    sources = read_resource(PUBLISHED / "datapackage.json", "sources")
+    assert list(sources.columns) == ["source_id", "title", "publisher", "date", "year", "language", "grade", "url",
+                                     "url_note", "accessed", "citation", "description"]
+    assert sources["url"].str.match(r"^https://[^/]+\.[a-z]+/").all()
+    assert sources[["title", "publisher", "date", "citation", "url_note"]].notna().all().all()
+    assert (pd.to_datetime(sources["accessed"]) >= "2026-01-01").all()
+    # a bare home page is allowed only where the note says the document's own address was not found
+    bare = sources["url"].str.match(r"^https://[^/]+/?$")
+    assert set(sources.loc[bare, "source_id"]) == {"topdesk_inside_itsm_2026"}
+    assert sources.loc[bare, "url_note"].str.contains("not found").all()
+    for name in ("sources", "ai_barometer_2021", "ai_barometer_2021_claims", "cross_survey"):
+        table = read_resource(PUBLISHED / "datapackage.json", name)
+        text = table.astype(str).apply(lambda column: column.str.contains(LOCAL_FILE, regex=True))
+        assert not text.any().any(), f"{name} names a local file: {table[text.any(axis=1)].iloc[0].tolist()}"
+
+
+def test_rows_of_paginated_documents_give_the_page_or_say_why_not():
+    for name in ("ai_barometer_2021", "ai_barometer_2021_claims"):
+        table = read_resource(PUBLISHED / "datapackage.json", name)
+        assert (table["page"].notna() ^ table["page_note"].notna()).all()
+        # the text available prints page 32 under the last paragraph of section 3.7 only
+        assert set(table.loc[table["page"].notna(), "section"]) == {"3.7"}
+        assert set(table["page"].dropna()) == {32}
+    cross = read_resource(PUBLISHED / "datapackage.json", "cross_survey")
+    paginated = cross["source_id"].isin(["ai_barometer_2021", "topdesk_inside_itsm_2026"])
+    assert (cross.loc[paginated, "page"].notna() ^ cross.loc[paginated, "page_note"].notna()).all()
+    assert cross.loc[~paginated, ["page", "page_note"]].isna().all().all()
+    eurostat = cross[cross["source_id"] == "eurostat_isoc_eb_ai_dbnomics"]
+    keys = eurostat["location"].str.extract(r"series (\S+),")[0]
+    assert (eurostat["url"] == "https://db.nomics.world/Eurostat/isoc_eb_ai/" + keys).all()
+
+
+@pytest.mark.parametrize("path", [EDITION / "errata.yaml", ROOT / "config" / "cross_survey_errata.yaml"])
+def test_errata_evidence_cites_the_public_document(path):
+    sources = read_resource(PUBLISHED / "datapackage.json", "sources")
+    names = ("AI-Barometer 2021", "TOPdesk, Inside ITSM 2026", "Eurostat, Statistics Explained")
+    assert set(sources["source_id"]) >= {"ai_barometer_2021", "topdesk_inside_itsm_2026", "eurostat_statistics_explained_ai"}
+    for entry in yaml.safe_load(path.read_text())["errata"]:
+        assert not pd.Series([entry["evidence"]]).str.contains(LOCAL_FILE, regex=True).iloc[0], entry["id"]
+        assert any(name in entry["evidence"] for name in names), entry["id"]
