@@ -23,12 +23,14 @@ FULL = [
     ["bench_scaling.py"],
     ["bench_vs_samplics.py"],
     ["coverage.py"],
+    ["bench_identification.py"],
 ]
 QUICK = [
     ["bench_estimates_2021.py", "--runs", "2", "--generic-runs", "1"],
     ["bench_scaling.py", "--n", "1e3,1e4,1e5", "--B", "100,1000"],
     ["bench_vs_samplics.py", "--B", "1000", "--runs", "3"],
     ["coverage.py", "--reps", "300", "--replicates", "200"],
+    ["bench_identification.py", "--runs", "1"],
 ]
 
 

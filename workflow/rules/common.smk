@@ -73,6 +73,15 @@ def figure_code(wildcards):
     return _relative(code_inputs.files(code_inputs.closure({f"barometer.figures.{wildcards.figure}"})))
 
 
+def identification_files(edition):
+    """The identify outputs an estimate stage merges (none for an edition without published values)."""
+    if not config["editions"][str(edition)].get("published"):
+        return {}
+    base = f"results/{edition}/identification"
+    return {"bounds": f"{base}/bounds.csv", "difference_bounds": f"{base}/difference_bounds.csv",
+            "harmonised_bounds": f"{base}/harmonised_bounds.csv"}
+
+
 def published_editions():
     return [e for e in EDITIONS if config["editions"][e].get("published")]
 

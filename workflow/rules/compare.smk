@@ -28,6 +28,8 @@ rule compare_surveys:
         codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
         strata=config["editions"][CROSSWALK_EDITION]["strata"],
         published_values=f"results/{CROSSWALK_EDITION}/audit/published_values.csv",
+        accounting=f"results/{CROSSWALK_EDITION}/clean/accounting.csv",
+        harmonised_bounds=identification_files(CROSSWALK_EDITION).get("harmonised_bounds", []),
         code=stage_code("compare_surveys"),
     output:
         harmonised="results/cross_survey/harmonised_estimates.csv",

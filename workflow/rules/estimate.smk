@@ -49,6 +49,10 @@ rule bootstrap_estimates:
         strata=edition_file("strata"),
         claims=edition_file("claims"),
         package=config["published_sources"],
+        accounting="results/{edition}/clean/accounting.csv",
+        # bounds from the published record (rules/identify.smk), merged for the bundled reconstruction
+        bounds=lambda w: identification_files(w.edition).get("bounds", []),
+        difference_bounds=lambda w: identification_files(w.edition).get("difference_bounds", []),
         code=stage_code("bootstrap_estimates"),
     output:
         estimates=report("results/{edition}/estimates/estimates.csv", caption="../report/estimates.rst", category="Estimates"),
