@@ -188,7 +188,7 @@ def test_supplied_microdata_say_microdata_and_have_no_bounds():
     out = microdata_columns(table)
     assert out["identified_by"].tolist() == ["microdata"]
     assert out[["bound_low", "bound_high"]].isna().all().all()
-    with pytest.raises(ValueError, match="no identification"):
+    with pytest.raises(ident_module.BarometerError, match="no identification"):
         merge_bounds(table.assign(domain="size=large"), pd.DataFrame({"indicator": ["a"], "domain": ["all"],
                                                                        **{c: [""] for c in ident_module.COLUMNS}}),
                      ["indicator", "domain"], "estimates")

@@ -41,7 +41,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from .codebook import Codebook
-from .errors import ConfigError, InputError
+from .errors import BarometerError, ConfigError, InputError
 from .published import split_domain
 from .strata import Strata
 
@@ -194,7 +194,7 @@ class _LP:
         if res.status == 2:
             return np.nan, None
         if res.status != 0:
-            raise RuntimeError(f"HiGHS could not solve an identification programme: {res.message}")
+            raise BarometerError(f"HiGHS could not solve an identification programme: {res.message}")
         return res.fun, res.x
 
 
@@ -1018,7 +1018,7 @@ class Identification:
         for indicator, domain in zip(table["indicator"], table["domain"]):
             row = self.bound_row(indicator, domain)
             if row is None:
-                raise ValueError(f"identification: unknown indicator or domain ({indicator}, {domain})")
+                raise BarometerError(f"identification: unknown indicator or domain ({indicator}, {domain})")
             rows.append(row)
         return _attach(table, pd.DataFrame(rows, columns=COLUMNS, index=table.index))
 
@@ -1251,7 +1251,7 @@ def merge_bounds(table: pd.DataFrame, bounds: pd.DataFrame, keys: list[str], wha
     merged = probe.merge(right, on=keys, how="left", validate="many_to_one")
     missing = merged["identified_by"].isna()
     if missing.any():
-        raise ValueError(f"{what}: no identification for {int(missing.sum())} rows, e.g. {probe[missing.to_numpy()].iloc[0].to_dict()}")
+        raise BarometerError(f"{what}: no identification for {int(missing.sum())} rows, e.g. {probe[missing.to_numpy()].iloc[0].to_dict()}")
     for column in COLUMNS:
         left[column] = merged[column].to_numpy()
     return left
@@ -1308,7 +1308,7 @@ def merge_comparison(comparison: pd.DataFrame, harmonised_bounds: pd.DataFrame) 
         if r.grade == "reference":
             key = (r.indicator, r.barometer_domain)
             if key not in plain.index:
-                raise ValueError(f"comparison: no identification for the Barometer estimate {key}")
+                raise BarometerError(f"comparison: no identification for the Barometer estimate {key}")
             rows.append({k: plain.loc[key, k] for k in COLUMNS})
         else:
             half = printed_half_unit(r.value)
@@ -1326,7 +1326,7 @@ def merge_gap(gap: pd.DataFrame, harmonised_bounds: pd.DataFrame, spec: dict, of
     the adoption non-respondents would need, (E - rate B(10+)) / (1 - rate), decreasing in B(10+).
     E (the official figure) enters with its rounding; the response rate is exact (published counts)."""
     if len(gap) != len(GAP_COMPONENTS):
-        raise ValueError(f"gap decomposition: expected {len(GAP_COMPONENTS)} rows, got {len(gap)}")
+        raise BarometerError(f"gap decomposition: expected {len(GAP_COMPONENTS)} rows, got {len(gap)}")
     h = harmonised_bounds.fillna({"minus": ""}).set_index(["indicator", "domain", "minus"])
     indicator = spec["indicator"]
     all_ = h.loc[(indicator, spec["barometer_domain"], "")]
