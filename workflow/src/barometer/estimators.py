@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .bootstrap import BootstrapSpec, iter_blocks
+from .bootstrap import BootstrapSpec, iter_block_deviations
 from .design import StratifiedDesign
 
 KINDS = ("share", "mean", "total")
@@ -150,20 +150,23 @@ def _replicate_estimates(
     spec: BootstrapSpec,
     blocks: range | None,
 ) -> np.ndarray:
-    # Many estimands share a denominator (same domain, same respondents): multiply each distinct
-    # denominator column once.
+    """(B x K) replicate estimates: full-sample totals plus each replicate's deviation from them
+    (bootstrap.iter_block_deviations), numerator over denominator for ratios."""
+    # Many estimands share a denominator (same domain, same respondents): one column per distinct one.
     den_unique, den_index = unique_columns(den)
+    w = design.weights
+    num_total, den_total = w @ num, w @ den_unique
+    K = num.shape[1]
     blocks = blocks if blocks is not None else range(spec.n_blocks)
     total = sum(spec.block_range(b)[1] - spec.block_range(b)[0] for b in blocks)
-    out = np.empty((total, num.shape[1]))
+    out = np.empty((total, K))
     row = 0
-    for _, factors in iter_blocks(design, spec, blocks):
-        rep_w = factors * design.weights[:, None]  # (n x b)
-        rep_num = rep_w.T @ num
-        rep_den = (rep_w.T @ den_unique)[:, den_index]
+    for _, dev in iter_block_deviations(design, spec, [num, den_unique], blocks=blocks):
+        rep_num = num_total + dev[0, :, :K]
+        rep_den = (den_total + dev[0, :, K:])[:, den_index]
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[row : row + factors.shape[1]] = np.where(ratio, rep_num / rep_den, rep_num)
-        row += factors.shape[1]
+            out[row : row + dev.shape[1]] = np.where(ratio, rep_num / rep_den, rep_num)
+        row += dev.shape[1]
     return out
 
 
@@ -352,14 +355,13 @@ def estimate_partitioned(
     den_sorted = [den[order] for _, order, _, _ in groups]
 
     def sums(weights: np.ndarray, matrix: np.ndarray, matrix_sorted: list[np.ndarray]) -> np.ndarray:
-        """(D, I) weighted sums of ``matrix`` per domain; weights (n,) or (n, b) -> (D, b, I)."""
-        single = weights.ndim == 1
-        out = np.empty((D, I) if single else (D, weights.shape[1], I))
-        out[0] = weights @ matrix if single else weights.T @ matrix
+        """(D, I) weighted sums of ``matrix`` per domain."""
+        out = np.empty((D, I))
+        out[0] = weights @ matrix
         for (_, order, slices, first), mo in zip(groups, matrix_sorted):
             wo = weights[order]
             for k, (a, b) in enumerate(slices):
-                out[first + k] = wo[a:b] @ mo[a:b] if single else wo[a:b].T @ mo[a:b]
+                out[first + k] = wo[a:b] @ mo[a:b]
         return out
 
     def ratios(numerator, denominator):
@@ -418,9 +420,15 @@ def estimate_partitioned(
         moments = [[np.zeros((D, I)), np.zeros((D, I))] for _ in range(3)]
         empty_rest = ~(np.nan_to_num(rest_n) > 0)
         kept = np.empty((bootstrap.replicates, D, I)) if keep_replicates else None
-        for start, factors in iter_blocks(design, bootstrap):
-            rep_w = factors * w[:, None]
-            rn, rd = sums(rep_w, num, num_sorted), sums(rep_w, den, den_sorted)  # (D, b, I)
+        # each unit's output row in every grouping: 'all' (row 0), then each partition's levels
+        groupings: list = [None]
+        for _, order, slices, first in groups:
+            codes = np.empty(n_units, dtype=np.intp)
+            for k, (a, b) in enumerate(slices):
+                codes[order[a:b]] = first + k
+            groupings.append(codes)
+        for start, dev in iter_block_deviations(design, bootstrap, [num, den], groupings, rows=D):
+            rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:]  # (D, b, I)
             theta = ratios(rn, rd)
             with np.errstate(divide="ignore", invalid="ignore"):
                 # an empty complement (all respondents inside the domain) is exactly empty, whatever
@@ -431,7 +439,7 @@ def estimate_partitioned(
                 s1 += deviation.sum(axis=1)
                 s2 += (deviation**2).sum(axis=1)
             if kept is not None:
-                kept[start : start + factors.shape[1]] = np.moveaxis(theta, 1, 0)
+                kept[start : start + dev.shape[1]] = np.moveaxis(theta, 1, 0)
         B = bootstrap.replicates
         out = []
         for s1, s2 in moments:
