@@ -9,30 +9,28 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
-from .bootstrap import BootstrapSpec
-from .design import StratifiedDesign
 from .errors import BarometerError, DesignError, InputError
-from .estimators import estimate, estimate_table
-from .intervals import SHARE_METHODS
-from .io import sha256_file, write_csv
-from .reliability import ReliabilityRule
+
+# Start-up: `barometer --help` and argument errors must not pay for numpy/pandas/scipy (~1 s). Every
+# module that imports them is imported inside the command that needs it: numpy, pandas, the
+# estimator modules (design: scipy.sparse; intervals: scipy.special inside its functions), io
+# (pandas), rawdata (pandas), config, manifest. Only the method names come from intervals at parse time.
 
 OUTPUT_COLUMNS = ["variable", "domain", "estimate", "se", "se_taylor", "ci_low", "ci_high", "n", "n_eff", "df", "cv", "flag"]
 
 
-def _read_table(path: str, what: str) -> pd.DataFrame:
+def _read_table(path: str, what: str):
+    import io
+
+    import pandas as pd
+
     from .rawdata import read_text, sniff_delimiter
 
     text = read_text(path)
     delimiter = sniff_delimiter(text.splitlines()[0], Path(path))
-    import io
 
     try:
         return pd.read_csv(io.StringIO(text), sep=delimiter, decimal="," if delimiter == ";" else ".")
@@ -40,7 +38,15 @@ def _read_table(path: str, what: str) -> pd.DataFrame:
         raise InputError(f"cannot be read as {what}: {err}", path=path) from None
 
 
-def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
+def run_estimate(args: argparse.Namespace):
+    import numpy as np
+    import pandas as pd
+
+    from .bootstrap import BootstrapSpec
+    from .design import StratifiedDesign
+    from .estimators import estimate, estimate_table
+    from .reliability import ReliabilityRule
+
     data = _read_table(args.data, "survey data")
     population = _read_table(args.population, "population counts")
     for column in ("stratum", "N"):
@@ -113,7 +119,8 @@ def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
             columns.append(y)
             masks.append(mask)
             rows.append({"variable": v, "domain": name, "kind": kind})
-    spec = BootstrapSpec(replicates=args.replicates, seed=args.seed, block_size=args.block_size) if args.replicates else None
+    spec = (BootstrapSpec(replicates=args.replicates, seed=args.seed, block_size=args.block_size, precision=args.precision)
+            if args.replicates else None)
     est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows), bootstrap=spec)
     table = estimate_table(est, ci_method=args.ci, mean_method="wald" if args.ci != "percentile" else "percentile", level=args.level,
                            rule=ReliabilityRule(standard=args.reliability))
@@ -122,7 +129,10 @@ def run_estimate(args: argparse.Namespace) -> pd.DataFrame:
 
 def install_reconstruction(args: argparse.Namespace) -> None:
     """Copy results/reconstruction/<year>/responses.csv to editions.<year>.microdata, with a checksum file."""
+    import shutil
+
     from .config import load_config
+    from .io import sha256_file
 
     config = load_config(*(args.configfile or []))
     for year, block in sorted(config["editions"].items()):
@@ -152,6 +162,8 @@ def verify(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .intervals import SHARE_METHODS  # numpy only; scipy is imported where the intervals are computed
+
     parser = argparse.ArgumentParser(prog="barometer", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -165,6 +177,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--replicates", type=_integer(0), default=1000, help="bootstrap replicates (0: linearisation only)")
     e.add_argument("--seed", type=_integer(0), default=1)
     e.add_argument("--block-size", type=_integer(1), default=250, help="replicates per random-number block")
+    e.add_argument("--precision", choices=["single", "double"], default="single",
+                   help="replicate products in float32 (SEs within 1e-6 relative of double) or float64")
     e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
     e.add_argument("--level", type=_probability, default=0.95)
     e.add_argument("--reliability", choices=["nchs", "cv"], default="nchs")
@@ -207,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "estimate":
+            from .io import write_csv
+
             table = run_estimate(args)
             write_csv(table, args.output)
             return 0
