@@ -42,7 +42,8 @@ import numpy as np
 
 from .design import StratifiedDesign
 
-DEFAULT_MEMORY_BUDGET = 32 * 2**20  # bytes of transient draws per worker (see iter_block_deviations)
+# bytes of one slice of draws and their counts; cache-sized slices count fastest (bench/README.md)
+DEFAULT_MEMORY_BUDGET = 2**20
 PRECISIONS = {"single": np.float32, "double": np.float64}
 
 
@@ -189,28 +190,24 @@ def replicate_weights(design: StratifiedDesign, spec: BootstrapSpec) -> np.ndarr
 # -- replicate totals for the estimators ---------------------------------------------------------
 # Units per product: float32 sums over at most this many units, then float64 across pieces. Part of
 # the arithmetic (a different value changes the last bits), so fixed, never derived from memory.
-# Measured: with whole strata of 75,000 units as one float32 product, SEs moved by up to 5e-7
-# relative from float64; a float32 sum's relative error grows like sqrt(units).
-PIECE_UNITS = 2048
+# A float32 sum's relative error grows like sqrt(units): measured on tests/test_estimators.py's
+# big_design, the largest change of an SE from float64 was 1.7e-6 with pieces of 2,048 units,
+# 3e-7 with 512, 1-2e-7 with 128, 6e-8 with 32 (the floor: data rounded to float32).
+PIECE_UNITS = 128
 
 
 @dataclass
-class _Piece:
+class _Cell:
     row: int  # output row (domain)
     start: int  # units [start, stop) of the stratum, in the grouping's order
     stop: int
-    correction: np.ndarray | None  # lambda_h * mean of x over the piece's cell; None: the cell is the stratum
+    correction: np.ndarray | None  # lambda_h * mean of x over the cell; None: the cell is the stratum
 
 
 @dataclass
 class _StratumPlan:
     stratum: _Stratum
-    groups: list[tuple[np.ndarray | None, np.ndarray, list[_Piece]]]  # (unit order or None, z, pieces)
-    K: int
-
-
-def _pieces(row: int, a: int, e: int, correction: np.ndarray | None) -> list[_Piece]:
-    return [_Piece(row, p, min(p + PIECE_UNITS, e), correction) for p in range(a, e, PIECE_UNITS)]
+    groups: list[tuple[np.ndarray | None, np.ndarray, list[_Cell]]]  # (unit order or None, z, cells)
 
 
 def _plan(strata: list[_Stratum], weights: np.ndarray, columns: Sequence[np.ndarray],
@@ -230,22 +227,38 @@ def _plan(strata: list[_Stratum], weights: np.ndarray, columns: Sequence[np.ndar
             levels = np.zeros(s.n, dtype=np.intp) if codes is None else np.asarray(codes)[s.units]
             if levels.min() == levels.max():  # one cell, the whole stratum: no correction needed
                 z = (s.lam * s.c) * (x - x.mean(axis=0))
-                groups.append((None, z.astype(dtype), _pieces(int(levels[0]), 0, s.n, None)))
+                groups.append((None, z.astype(dtype), [_Cell(int(levels[0]), 0, s.n, None)]))
                 continue
             order = np.argsort(levels, kind="stable")
             sorted_levels = levels[order]
             bounds = np.flatnonzero(np.r_[True, sorted_levels[1:] != sorted_levels[:-1], True])
             z = np.empty((s.n, K + 1), dtype=dtype)
-            pieces = []
+            cells = []
             for a, e in zip(bounds[:-1], bounds[1:]):
                 xc = x[order[a:e]]
                 mean = xc.mean(axis=0)
                 z[a:e, :K] = (s.lam * s.c) * (xc - mean)
                 z[a:e, K] = 1.0
-                pieces += _pieces(int(sorted_levels[a]), int(a), int(e), s.lam * mean)
-            groups.append((order, z, pieces))
-        plans.append(_StratumPlan(s, groups, K))
+                cells.append(_Cell(int(sorted_levels[a]), int(a), int(e), s.lam * mean))
+            groups.append((order, z, cells))
+        plans.append(_StratumPlan(s, groups))
     return plans
+
+
+def _piecewise_product(m: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """m @ z as float64: products over pieces of PIECE_UNITS units in the operands' precision (one
+    batched matmul), the pieces summed in float64."""
+    n = m.shape[1]
+    full = n - n % PIECE_UNITS
+    out = np.zeros((m.shape[0], z.shape[1]))
+    if full:
+        pieces = full // PIECE_UNITS
+        batched = np.matmul(m[:, :full].reshape(m.shape[0], pieces, PIECE_UNITS).transpose(1, 0, 2),
+                            z[:full].reshape(pieces, PIECE_UNITS, z.shape[1]))
+        out += batched.sum(axis=0, dtype=np.float64)
+    if full < n:
+        out += m[:, full:] @ z[full:]
+    return out
 
 
 def _block_deviations(strata: list[_Stratum], plans: list[_StratumPlan], spec: BootstrapSpec, block: int,
@@ -254,10 +267,9 @@ def _block_deviations(strata: list[_Stratum], plans: list[_StratumPlan], spec: B
 
     In a cell C of stratum h (all its units in one output row) with data x = xbar + d (d sums to 0
     over C) and M = sum_C m*: sum_C lambda (c m* - 1) x = sum_C m* (lambda c d) + lambda xbar (c M - n_C).
-    The second term is 0 when C is the whole stratum (M = n_h - 1). Both terms split over pieces of
-    C (the extra - lambda sum_piece d terms cancel over C). Products over pieces of at most
-    PIECE_UNITS units in the spec's precision (exact integer counts times rounded data), added up in
-    float64 in a fixed order (stratum, grouping, piece)."""
+    The second term is 0 when C is the whole stratum (M = n_h - 1). The counts are exact in float32;
+    products in the spec's precision over pieces of PIECE_UNITS units, added up in float64 in a
+    fixed order (stratum, grouping, cell, piece)."""
     dtype = PRECISIONS[spec.precision]
     start, stop = spec.block_range(block)
     dev = np.zeros((rows, stop - start, K))
@@ -265,16 +277,15 @@ def _block_deviations(strata: list[_Stratum], plans: list[_StratumPlan], spec: B
     for s, counts in _block_counts(strata, spec, block, dtype):
         if counts is None:
             continue
-        for order, z, pieces in plan_of[id(s)].groups:
+        for order, z, cells in plan_of[id(s)].groups:
             m = counts if order is None else counts[:, order]
-            for piece in pieces:
-                part = m[:, piece.start : piece.stop] @ z[piece.start : piece.stop]
-                if piece.correction is None:
-                    dev[piece.row] += part
+            for cell in cells:
+                part = _piecewise_product(m[:, cell.start : cell.stop], z[cell.start : cell.stop])
+                if cell.correction is None:
+                    dev[cell.row] += part
                     continue
-                dev[piece.row] += part[:, :K]
-                units = piece.stop - piece.start
-                dev[piece.row] += np.outer(s.c * part[:, K].astype(np.float64) - units, piece.correction)
+                dev[cell.row] += part[:, :K]
+                dev[cell.row] += np.outer(s.c * part[:, K] - (cell.stop - cell.start), cell.correction)
     return dev
 
 
