@@ -65,7 +65,11 @@ class BootstrapSpec:
     centre: str = "mean"  # "mean": around the replicates' mean; "mse": around the full-sample estimate
     precision: str = "single"
     memory_budget: int = field(default=DEFAULT_MEMORY_BUDGET, compare=False)
-    threads: int = field(default=0, compare=False)  # 0: default_threads()
+    # Blocks computed at once. 1 by default: each worker calls BLAS, whose own threads (one per core
+    # unless OPENBLAS_NUM_THREADS says otherwise) then compete with the other workers; measured on
+    # a loaded 2-core machine, 2 workers x 2 BLAS threads made the 2021 table 5-10x slower. With
+    # OPENBLAS_NUM_THREADS=1, threads = cores runs the draws on every core (bench/README.md). 0: one per core.
+    threads: int = field(default=1, compare=False)
 
     def __post_init__(self) -> None:
         if self.replicates < 2:
@@ -96,13 +100,7 @@ class BootstrapSpec:
 
 
 def default_threads() -> int:
-    """Worker threads when ``BootstrapSpec.threads`` is 0: the BLAS thread setting of the job
-    (OPENBLAS_NUM_THREADS / OMP_NUM_THREADS, which the workflow's stage scripts set to the job's
-    threads), else one per usable core."""
-    for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
-        value = os.environ.get(variable, "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
+    """Worker threads for ``BootstrapSpec.threads = 0``: one per usable core."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
@@ -135,41 +133,43 @@ def _drawing_strata(design: StratifiedDesign) -> list[_Stratum]:
     return out
 
 
-def _block_counts(strata: list[_Stratum], spec: BootstrapSpec, block: int,
-                  dtype=np.float32) -> Iterator[tuple[_Stratum, np.ndarray | None]]:
-    """For each drawing stratum in stream order, the (b x n_h) counts m*_i of one block (None for a
+def _block_rng(spec: BootstrapSpec, block: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(*spec.stream, block)))
+
+
+def _draw_counts(rng: np.random.Generator, s: _Stratum, b: int, budget: int, out: np.ndarray | None) -> None:
+    """Draw one stratum's part of a block and write its (b x n_h) counts m*_i into ``out`` (None: a
     census stratum, whose draws are made only to keep the stream).
 
-    The draws are int64 because np.bincount converts any other type to intp first (int32 draws come
-    out of the generator identical but cost more in total); the counts go straight into ``dtype``
-    (float32 holds every count exactly), the operand of the products."""
-    start, stop = spec.block_range(block)
-    b = stop - start
-    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(*spec.stream, block)))
-    for s in strata:
-        # draws + their bincount: 16 bytes per (replicate, unit) of a slice of replicates
-        rows = int(max(1, min(b, spec.memory_budget // (16 * s.n))))
-        counts = np.empty((b, s.n), dtype=dtype) if s.lam > 0 else None
-        for r0 in range(0, b, rows):
-            r1 = min(b, r0 + rows)
-            # Multinomial(n_h - 1; equal probabilities) == counts of n_h - 1 draws with replacement
-            draws = rng.integers(0, s.n, size=(r1 - r0, s.n - 1))
-            if counts is None:
-                continue
-            if r1 - r0 > 1:  # one bincount for the slice: each replicate's draws offset into its own row
-                draws += (np.arange(r1 - r0) * s.n)[:, None]
-            counts[r0:r1] = np.bincount(draws.ravel(), minlength=(r1 - r0) * s.n).reshape(r1 - r0, s.n)
-        yield s, counts
+    The draws come a slice of replicates at a time, as many as fit in ``budget`` bytes (draws and
+    their bincount, 16 bytes per replicate and unit; cache-sized slices count fastest). They are
+    int64 because np.bincount converts any other type to intp first (int32 draws are the same
+    numbers but cost more in total); the counts go straight into ``out``'s type (float32 holds every
+    count exactly), the operand of the products."""
+    rows = int(max(1, min(b, budget // (16 * s.n))))
+    for r0 in range(0, b, rows):
+        r1 = min(b, r0 + rows)
+        # Multinomial(n_h - 1; equal probabilities) == counts of n_h - 1 draws with replacement
+        draws = rng.integers(0, s.n, size=(r1 - r0, s.n - 1))
+        if out is None:
+            continue
+        if r1 - r0 > 1:  # one bincount for the slice: each replicate's draws offset into its own row
+            draws += (np.arange(r1 - r0) * s.n)[:, None]
+        out[r0:r1] = np.bincount(draws.ravel(), minlength=(r1 - r0) * s.n).reshape(r1 - r0, s.n)
 
 
 def block_factors(design: StratifiedDesign, spec: BootstrapSpec, block: int) -> np.ndarray:
     """Adjustment factors a_i(b) for the replicates of one block: an (n units x b) array (for export
     and tests; the estimators never form it)."""
     start, stop = spec.block_range(block)
-    factors = np.ones((design.n, stop - start))
-    for s, counts in _block_counts(_drawing_strata(design), spec, block):
+    b = stop - start
+    factors = np.ones((design.n, b))
+    rng = _block_rng(spec, block)
+    for s in _drawing_strata(design):
+        counts = np.empty((b, s.n)) if s.lam > 0 else None
+        _draw_counts(rng, s, b, spec.memory_budget, counts)
         if counts is not None:
-            factors[s.units] = 1.0 - s.lam + s.lam * s.n / (s.n - 1) * counts.T.astype(np.float64)
+            factors[s.units] = 1.0 - s.lam + s.lam * s.n / (s.n - 1) * counts.T
     return factors
 
 
@@ -188,104 +188,149 @@ def replicate_weights(design: StratifiedDesign, spec: BootstrapSpec) -> np.ndarr
 
 
 # -- replicate totals for the estimators ---------------------------------------------------------
-# Units per product: float32 sums over at most this many units, then float64 across pieces. Part of
-# the arithmetic (a different value changes the last bits), so fixed, never derived from memory.
-# A float32 sum's relative error grows like sqrt(units): measured on tests/test_estimators.py's
-# big_design, the largest change of an SE from float64 was 1.7e-6 with pieces of 2,048 units,
-# 3e-7 with 512, 1-2e-7 with 128, 6e-8 with 32 (the floor: data rounded to float32).
+# Both constants are part of the arithmetic (another value changes the last bits of the replicates),
+# so they are fixed here and never derived from the memory budget or the thread count.
+# Units per product: float32 sums over at most this many units, then float64 across pieces. A float32
+# sum's relative error grows like sqrt(units): measured on tests/test_estimators.py's big_design, the
+# largest change of an SE from float64 was 1.7e-6 with pieces of 2,048 units, 3e-7 with 512, 1-2e-7
+# with 128, 6e-8 with 32 (the floor: data rounded to float32).
 PIECE_UNITS = 128
+# Consecutive strata are multiplied together up to this many units (a larger stratum alone): few,
+# large products instead of one per stratum and domain (the 2021 table has 36 strata, 16 domains and
+# ~10 units per stratum and domain). Memory: the batch's counts, 4 * block_size * BATCH_UNITS bytes.
+BATCH_UNITS = 65536
 
 
 @dataclass
-class _Cell:
-    row: int  # output row (domain)
-    start: int  # units [start, stop) of the stratum, in the grouping's order
-    stop: int
-    correction: np.ndarray | None  # lambda_h * mean of x over the cell; None: the cell is the stratum
+class _Grouping:
+    order: np.ndarray | None  # the batch's units sorted by output row (None: already, one row)
+    z: np.ndarray  # (units, K): lambda_h c_h (x_i - mean of x over the unit's cell), sorted
+    slices: list[tuple[int, int, int]]  # (output row, start, stop) in sorted order
+    # cells smaller than their stratum: indicator (units x C), c_h and n of each cell, lambda_h * cell
+    # mean (C x K), and the cells of each output row
+    indicator: np.ndarray | None = None
+    c: np.ndarray | None = None
+    size: np.ndarray | None = None
+    mean: np.ndarray | None = None
+    rows: list[tuple[int, np.ndarray]] = field(default_factory=list)
 
 
 @dataclass
-class _StratumPlan:
-    stratum: _Stratum
-    groups: list[tuple[np.ndarray | None, np.ndarray, list[_Cell]]]  # (unit order or None, z, cells)
+class _Batch:
+    strata: list[_Stratum]  # in stream order, census strata included
+    starts: list[int | None]  # column of each stratum's first unit in the batch (None: census)
+    units: int
+    groupings: list[_Grouping]
 
 
-def _plan(strata: list[_Stratum], weights: np.ndarray, columns: Sequence[np.ndarray],
-          groupings: Sequence[np.ndarray | None], dtype) -> list[_StratumPlan]:
-    """Per drawing stratum and grouping: the data x_i = w_i y_i of its units, sorted by output row,
-    centred within each (stratum, row) cell and scaled by lambda_h c_h, in the product's precision.
-    A cell smaller than its stratum gets a column of ones (its count total) for the mean's
-    correction. Census strata (lambda_h = 0) have no plan: their replicate totals are the full-sample ones."""
-    K = sum(c.shape[1] for c in columns)
-    plans = []
+def _batches(strata: list[_Stratum], weights: np.ndarray, columns: Sequence[np.ndarray],
+             groupings: Sequence[np.ndarray | None], dtype) -> list[_Batch]:
+    """Consecutive strata in batches of up to BATCH_UNITS units, and per batch and grouping the data
+    x_i = w_i y_i sorted by output row, centred within each cell (units of one stratum in one row)
+    and scaled by lambda_h c_h, in the products' precision. Census strata (lambda_h = 0) have no
+    columns: their replicate totals are the full-sample ones."""
+    groups, current, size = [], [], 0
     for s in strata:
-        if s.lam == 0:
+        n = s.n if s.lam > 0 else 0
+        if current and size + n > BATCH_UNITS:
+            groups.append(current)
+            current, size = [], 0
+        current.append(s)
+        size += n
+    if current:
+        groups.append(current)
+    out = []
+    for batch in groups:
+        active = [s for s in batch if s.lam > 0]
+        starts, position = [], 0
+        for s in batch:
+            starts.append(position if s.lam > 0 else None)
+            position += s.n if s.lam > 0 else 0
+        if not active:
+            out.append(_Batch(batch, starts, 0, []))
             continue
-        x = np.hstack([c[s.units] for c in columns]) * weights[s.units, None]
-        groups = []
+        units = np.concatenate([s.units for s in active])
+        stratum = np.repeat(np.arange(len(active)), [s.n for s in active])
+        lam = np.array([s.lam for s in active])[stratum]
+        c = np.array([s.c for s in active])[stratum]
+        x = np.hstack([col[units] for col in columns]) * weights[units, None]
+        plans = []
         for codes in groupings:
-            levels = np.zeros(s.n, dtype=np.intp) if codes is None else np.asarray(codes)[s.units]
-            if levels.min() == levels.max():  # one cell, the whole stratum: no correction needed
-                z = (s.lam * s.c) * (x - x.mean(axis=0))
-                groups.append((None, z.astype(dtype), [_Cell(int(levels[0]), 0, s.n, None)]))
-                continue
-            order = np.argsort(levels, kind="stable")
-            sorted_levels = levels[order]
-            bounds = np.flatnonzero(np.r_[True, sorted_levels[1:] != sorted_levels[:-1], True])
-            z = np.empty((s.n, K + 1), dtype=dtype)
-            cells = []
-            for a, e in zip(bounds[:-1], bounds[1:]):
-                xc = x[order[a:e]]
-                mean = xc.mean(axis=0)
-                z[a:e, :K] = (s.lam * s.c) * (xc - mean)
-                z[a:e, K] = 1.0
-                cells.append(_Cell(int(sorted_levels[a]), int(a), int(e), s.lam * mean))
-            groups.append((order, z, cells))
-        plans.append(_StratumPlan(s, groups))
-    return plans
+            levels = np.zeros(len(units), dtype=np.intp) if codes is None else np.asarray(codes)[units]
+            order = np.argsort(levels, kind="stable")  # within a row, units stay in stratum order
+            if np.array_equal(order, np.arange(len(units))):
+                order = None
+            lv = levels if order is None else levels[order]
+            st = stratum if order is None else stratum[order]
+            xs = x if order is None else x[order]
+            cell_start = np.flatnonzero(np.r_[True, (lv[1:] != lv[:-1]) | (st[1:] != st[:-1])])
+            cell_size = np.diff(np.r_[cell_start, len(units)])
+            cell_of = np.repeat(np.arange(len(cell_start)), cell_size)
+            means = np.add.reduceat(xs, cell_start, axis=0) / cell_size[:, None]
+            z = ((lam * c)[order if order is not None else slice(None)][:, None] * (xs - means[cell_of])).astype(dtype)
+            row_start = np.flatnonzero(np.r_[True, lv[1:] != lv[:-1]])
+            row_stop = np.r_[row_start[1:], len(units)]
+            plan = _Grouping(order, z, [(int(lv[a]), int(a), int(e)) for a, e in zip(row_start, row_stop)])
+            cell_stratum = st[cell_start]
+            partial = np.flatnonzero(cell_size < np.array([s.n for s in active])[cell_stratum])
+            if len(partial):
+                plan.indicator = np.zeros((len(units), len(partial)), dtype=dtype)
+                for j, k in enumerate(partial):
+                    plan.indicator[cell_start[k] : cell_start[k] + cell_size[k], j] = 1.0
+                plan.c = np.array([active[h].c for h in cell_stratum[partial]])
+                plan.size = cell_size[partial].astype(float)
+                plan.mean = np.array([active[h].lam for h in cell_stratum[partial]])[:, None] * means[partial]
+                cell_row = lv[cell_start[partial]]
+                plan.rows = [(int(r), np.flatnonzero(cell_row == r)) for r in np.unique(cell_row)]
+            plans.append(plan)
+        out.append(_Batch(batch, starts, len(units), plans))
+    return out
 
 
 def _piecewise_product(m: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """m @ z as float64: products over pieces of PIECE_UNITS units in the operands' precision (one
-    batched matmul), the pieces summed in float64."""
+    """m @ z as float64: in float32, products over pieces of PIECE_UNITS units (one batched matmul),
+    the pieces summed in float64; in float64, one product."""
+    if z.dtype == np.float64:
+        return m @ z
     n = m.shape[1]
     full = n - n % PIECE_UNITS
-    out = np.zeros((m.shape[0], z.shape[1]))
     if full:
         pieces = full // PIECE_UNITS
         batched = np.matmul(m[:, :full].reshape(m.shape[0], pieces, PIECE_UNITS).transpose(1, 0, 2),
                             z[:full].reshape(pieces, PIECE_UNITS, z.shape[1]))
-        out += batched.sum(axis=0, dtype=np.float64)
-    if full < n:
-        out += m[:, full:] @ z[full:]
-    return out
+        out = batched.sum(axis=0, dtype=np.float64)
+        if full < n:
+            out += m[:, full:] @ z[full:]
+        return out
+    return (m @ z).astype(np.float64)
 
 
-def _block_deviations(strata: list[_Stratum], plans: list[_StratumPlan], spec: BootstrapSpec, block: int,
-                      rows: int, K: int) -> np.ndarray:
+def _block_deviations(batches: list[_Batch], spec: BootstrapSpec, block: int, rows: int, K: int) -> np.ndarray:
     """(rows, b, K): replicate totals minus full-sample totals, sum_i w_i (a_i(b) - 1) y_i, per row.
 
-    In a cell C of stratum h (all its units in one output row) with data x = xbar + d (d sums to 0
-    over C) and M = sum_C m*: sum_C lambda (c m* - 1) x = sum_C m* (lambda c d) + lambda xbar (c M - n_C).
-    The second term is 0 when C is the whole stratum (M = n_h - 1). The counts are exact in float32;
+    In a cell C (the units of stratum h in one output row) with data x = xbar + d (d sums to 0 over
+    C) and M = sum_C m*: sum_C lambda (c m* - 1) x = sum_C m* (lambda c d) + lambda xbar (c M - n_C).
+    The second term is 0 when C is the whole stratum (M = n_h - 1); otherwise M comes from the
+    counts times the cell indicator (exact: sums of integers). The counts are exact in float32;
     products in the spec's precision over pieces of PIECE_UNITS units, added up in float64 in a
-    fixed order (stratum, grouping, cell, piece)."""
+    fixed order (batch, grouping, row, piece)."""
     dtype = PRECISIONS[spec.precision]
     start, stop = spec.block_range(block)
-    dev = np.zeros((rows, stop - start, K))
-    plan_of = {id(p.stratum): p for p in plans}
-    for s, counts in _block_counts(strata, spec, block, dtype):
-        if counts is None:
-            continue
-        for order, z, cells in plan_of[id(s)].groups:
-            m = counts if order is None else counts[:, order]
-            for cell in cells:
-                part = _piecewise_product(m[:, cell.start : cell.stop], z[cell.start : cell.stop])
-                if cell.correction is None:
-                    dev[cell.row] += part
-                    continue
-                dev[cell.row] += part[:, :K]
-                dev[cell.row] += np.outer(s.c * part[:, K] - (cell.stop - cell.start), cell.correction)
+    b = stop - start
+    dev = np.zeros((rows, b, K))
+    rng = _block_rng(spec, block)
+    for batch in batches:
+        counts = np.empty((b, batch.units), dtype=dtype)
+        for s, first in zip(batch.strata, batch.starts):
+            _draw_counts(rng, s, b, spec.memory_budget, None if first is None else counts[:, first : first + s.n])
+        for g in batch.groupings:
+            m = counts if g.order is None else counts[:, g.order]
+            for row, a, e in g.slices:
+                dev[row] += _piecewise_product(m[:, a:e], g.z[a:e])
+            if g.indicator is not None:
+                weight = g.c * (m @ g.indicator).astype(np.float64) - g.size  # c M - n_C per cell
+                for row, cells in g.rows:
+                    dev[row] += weight[:, cells] @ g.mean[cells]
     return dev
 
 
@@ -306,11 +351,10 @@ def iter_block_deviations(design: StratifiedDesign, spec: BootstrapSpec, columns
     K = sum(c.shape[1] for c in columns)
     if rows is None:
         rows = 1 + max([0] + [int(np.max(g)) for g in groupings if g is not None])
-    strata = _drawing_strata(design)
-    plans = _plan(strata, design.weights, columns, groupings, PRECISIONS[spec.precision])
+    batches = _batches(_drawing_strata(design), design.weights, columns, groupings, PRECISIONS[spec.precision])
 
     def work(block: int) -> np.ndarray:
-        return _block_deviations(strata, plans, spec, block, rows, K)
+        return _block_deviations(batches, spec, block, rows, K)
 
     threads = min(spec.threads or default_threads(), len(blocks))
     if threads <= 1:

@@ -119,8 +119,8 @@ def run_estimate(args: argparse.Namespace):
             columns.append(y)
             masks.append(mask)
             rows.append({"variable": v, "domain": name, "kind": kind})
-    spec = (BootstrapSpec(replicates=args.replicates, seed=args.seed, block_size=args.block_size, precision=args.precision)
-            if args.replicates else None)
+    spec = (BootstrapSpec(replicates=args.replicates, seed=args.seed, block_size=args.block_size, precision=args.precision,
+                          threads=args.threads) if args.replicates else None)
     est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows), bootstrap=spec)
     table = estimate_table(est, ci_method=args.ci, mean_method="wald" if args.ci != "percentile" else "percentile", level=args.level,
                            rule=ReliabilityRule(standard=args.reliability))
@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--block-size", type=_integer(1), default=250, help="replicates per random-number block")
     e.add_argument("--precision", choices=["single", "double"], default="single",
                    help="replicate products in float32 (SEs within 1e-6 relative of double) or float64")
+    e.add_argument("--threads", type=_integer(0), default=1,
+                   help="replicate blocks computed at once (0: one per core; best with OPENBLAS_NUM_THREADS=1); "
+                        "the results do not depend on it")
     e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
     e.add_argument("--level", type=_probability, default=0.95)
     e.add_argument("--reliability", choices=["nchs", "cv"], default="nchs")

@@ -427,17 +427,19 @@ def estimate_partitioned(
             for k, (a, b) in enumerate(slices):
                 codes[order[a:b]] = first + k
             groupings.append(codes)
-        for start, dev in iter_block_deviations(design, bootstrap, [num, den], groupings, rows=D):
-            rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:]  # (D, b, I)
+        den_unique, den_index = unique_columns(den)  # indicators answered by the same units share one
+        for start, dev in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D):
+            rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:][:, :, den_index]  # (D, b, I)
             theta = ratios(rn, rd)
             with np.errstate(divide="ignore", invalid="ignore"):
                 # an empty complement (all respondents inside the domain) is exactly empty, whatever
                 # round-off 'all minus domain' leaves
                 theta_rest = np.where(empty_rest[:, None, :], np.nan, ratios(rn[0][None] - rn, rd[0][None] - rd))
             for (s1, s2), value, c in zip(moments, (theta, theta_rest, theta - theta_rest), centre):
-                deviation = np.nan_to_num(value - c[:, None, :], nan=0.0, posinf=0.0, neginf=0.0)
+                deviation = value - c[:, None, :]
+                deviation[~np.isfinite(deviation)] = 0.0
                 s1 += deviation.sum(axis=1)
-                s2 += (deviation**2).sum(axis=1)
+                s2 += np.einsum("dbi,dbi->di", deviation, deviation)
             if kept is not None:
                 kept[start : start + dev.shape[1]] = np.moveaxis(theta, 1, 0)
         B = bootstrap.replicates

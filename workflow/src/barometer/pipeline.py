@@ -15,23 +15,21 @@ from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from statsmodels.stats.multitest import multipletests
 
 from . import intervals
 from .analysis import analysis_frame, build_estimands, design_for, to_percent
 from .bootstrap import BootstrapSpec, replicate_weights
-from .cleaning import clean as clean_records
 from .codebook import Codebook
 from .config import config_hash, pseudonym_salt, read_yaml
 from .errors import BarometerError
 from .estimators import contrast, estimate, estimate_table
 from .io import read_csv, sha256_file, write_csv, write_json
-from .published import read_values
 from .rawdata import load_export
 from .reliability import ReliabilityRule
-from .reproduction import reproduce as reproduce_values
-from .sources import CheckContext, load_errata, validate_with_errata
 from .strata import Strata, load_frame
+
+# Start-up: each stage imports what only it needs (statsmodels ~0.7 s, frictionless, the cleaning and
+# source-check modules) inside its function, so that a stage's process does not pay for the others'.
 from .weighting import stratum_weights
 
 log = logging.getLogger("barometer")
@@ -47,6 +45,9 @@ def level_order(strata: Strata) -> dict[str, list[str]]:
 
 # ---------------------------------------------------------------------------------------------
 def validate_sources(i, o, params, wildcards, config) -> None:
+    from .published import read_values
+    from .sources import CheckContext, load_errata, validate_with_errata
+
     codebook = Codebook.load(i.codebook)
     strata = Strata.load(i.strata)
     frame = load_frame(i.frame, strata)
@@ -79,6 +80,9 @@ def reconstruct(i, o, params, wildcards, config) -> None:
 def _claims(i) -> pd.DataFrame:
     """The edition's comparative statements (optional input)."""
     if getattr(i, "claims", None):
+        from .published import read_values
+
+
         return read_values(i.claims, i.package)
     return pd.DataFrame(columns=["claim_id", "section", "indicator", "domain", "direction"])
 
@@ -94,6 +98,8 @@ def is_bundled(microdata: str | Path) -> bool:
 
 
 def clean(i, o, params, wildcards, config) -> None:
+    from .cleaning import clean as clean_records
+
     codebook = Codebook.load(i.codebook)
     strata = Strata.load(i.strata)
     bundled = is_bundled(i.microdata)
@@ -153,6 +159,8 @@ def point_estimates(i, o, params, wildcards, config) -> None:
 
 
 def reproduce(i, o, params, wildcards, config) -> None:
+    from .reproduction import reproduce as reproduce_values
+
     published = read_csv(i.values)
     estimates = read_csv(i.estimates)
     respondents = read_csv(i.respondents, dtype={"sector": str})
@@ -228,6 +236,7 @@ def _differences(pe, meta: pd.DataFrame, params) -> pd.DataFrame:
     """Each level of the configured dimensions against the rest of the population, per indicator.
     Intervals: t with the bootstrap standard error of the difference and the design df."""
     from scipy import stats
+    from statsmodels.stats.multitest import multipletests
 
     level = params.ci["level"]
     rows = []
@@ -336,7 +345,7 @@ def replicate_weights_export(i, o, params, wildcards, config) -> None:
 
 def validate_cross_survey_sources(i, o, params, wildcards, config) -> None:
     from .published import read_resource
-    from .sources import CROSS_SURVEY_CHECKS, cross_survey_values
+    from .sources import CROSS_SURVEY_CHECKS, CheckContext, cross_survey_values, load_errata, validate_with_errata
 
     table = read_resource(i.package, "cross_survey")
     raw = pd.read_csv(i.values, dtype=str, keep_default_na=False)
