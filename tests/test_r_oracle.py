@@ -142,8 +142,7 @@ def with_singleton(sample: pd.DataFrame) -> pd.DataFrame:
 
 # exported replicate weights for the svrepdesign check: B = 1000 rather than 4000, since exactness does
 # not depend on B and svrepdesign's QR of the n x B weight matrix (for degf) costs ~1 s per 1000.
-# float64 products: R must reproduce var_boot from the exported weights to 1e-10 (float32: 1e-6)
-EXPORT_SPEC = BootstrapSpec(replicates=1000, seed=11, block_size=128, stream=(2, 5), precision="double")
+EXPORT_SPEC = BootstrapSpec(replicates=1000, seed=11, block_size=128, stream=(2, 5))
 
 
 @pytest.fixture(scope="module")
@@ -322,7 +321,7 @@ def test_r_reproduces_bootstrap_variance_from_exported_replicate_weights(sample,
     np.testing.assert_allclose([r["repweights"][f"{k}|est"] for k in keys], est.estimate, rtol=EXACT)
     var_r = np.array([r["repweights"][f"{k}|se"] for k in keys]) ** 2
     np.testing.assert_allclose(var_r, est.var_boot, rtol=EXACT)
-    # the default float32 products: the same variances within 2e-6 relative (SEs within 1e-6)
+    # float32 products: the same variances within 2e-6 relative (SEs within 1e-6)
     _, single = barometer_estimates(sample, design, bootstrap=replace(EXPORT_SPEC, precision="single"))
     np.testing.assert_allclose(var_r, single.var_boot, rtol=2e-6)
     assert not np.array_equal(single.var_boot, est.var_boot)

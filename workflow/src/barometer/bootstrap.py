@@ -54,16 +54,19 @@ class BootstrapSpec:
     ``replicates``, ``seed``, ``block_size`` and ``stream`` define the random stream; ``centre`` and
     ``precision`` what is computed from it. ``memory_budget`` and ``threads`` only say how: any
     value gives the identical replicates (they are left out of equality).
-    ``precision``: "single" multiplies counts and data in float32 (exact integer counts, data
-    rounded to 24 bits) and accumulates every replicate total in float64; the standard errors
-    differ from "double" by less than 1e-6 relative (tests/test_estimators.py measures it)."""
+    ``precision``: "double" (default) multiplies counts and data in float64, one product per domain
+    and batch of strata. "single" multiplies in float32 (exact integer counts, data rounded to 24
+    bits) over pieces of PIECE_UNITS units, summed in float64: the standard errors move by ~2e-7
+    relative at most (below 1e-6, tests/test_estimators.py) and the products take about half the
+    time, but they are many small BLAS calls, which OpenBLAS's threads make slow on a loaded machine
+    (bench/README.md). The exported replicate weights reproduce "double" SEs to 1e-10."""
 
     replicates: int
     seed: int
     block_size: int = 250
     stream: tuple[int, ...] = ()
     centre: str = "mean"  # "mean": around the replicates' mean; "mse": around the full-sample estimate
-    precision: str = "single"
+    precision: str = "double"
     memory_budget: int = field(default=DEFAULT_MEMORY_BUDGET, compare=False)
     # Blocks computed at once. 1 by default: each worker calls BLAS, whose own threads (one per core
     # unless OPENBLAS_NUM_THREADS says otherwise) then compete with the other workers; measured on

@@ -175,10 +175,8 @@ def reproduce(i, o, params, wildcards, config) -> None:
 
 def bootstrap_spec(params, edition: str) -> BootstrapSpec:
     b = params.bootstrap
-    # float64 products: the exported replicate weights reproduce the published SEs exactly (the
-    # products are small here; float32 gains nothing measurable at n ~ 2,000)
     return BootstrapSpec(replicates=b["replicates"], seed=int(params.seed), block_size=b["block_size"],
-                         stream=(int(edition),), centre=b["centre"], precision="double")
+                         stream=(int(edition),), centre=b["centre"])
 
 
 def bootstrap_estimates(i, o, params, wildcards, config) -> None:
