@@ -104,19 +104,30 @@ def estimate(
         raise ValueError(f"unknown estimate kinds {sorted(unknown)}")
     observed = domains & ~np.isnan(values)
     num = np.where(observed, values, 0.0)
-    den = observed.astype(float)
     ratio = kinds != "total"
     w = design.weights
+    # Many estimands share a denominator (same domain, same respondents): one column per distinct one.
+    den_unique, den_index = unique_columns(observed)
+    den_unique = den_unique.astype(float)
 
-    num_total = w @ num
-    den_total = w @ den
+    K = values.shape[1]
+    # a slice of columns at a time: the n x K temporaries (denominators, scores, deviations, their
+    # squares) stay a few MB instead of several n x K arrays (3 GB at n = 10^6, K = 50). Numerator
+    # and denominator totals come from products of the same shape, so that a share of 1 is exactly 1.
+    slices = [slice(first, first + 32) for first in range(0, K, 32)]
+    num_total, den_total = np.empty(K), np.empty(K)
+    for c in slices:
+        num_total[c], den_total[c] = w @ num[:, c], w @ observed[:, c].astype(float)
+    var_taylor, pop_var = np.empty(K), np.empty(K)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(ratio, num_total / den_total, num_total)
-        scores = np.where(ratio, w[:, None] * (num - est * den) / den_total, w[:, None] * num)
-        deviation = np.where(observed, values - np.where(ratio, est, num_total / den_total), 0.0)
-        pop_var = (w @ (deviation**2)) / den_total
-    scores = np.nan_to_num(scores)
-    var_taylor = design.taylor_variance(scores)
+        for c in slices:
+            den = observed[:, c].astype(float)
+            scores = np.where(ratio[c], w[:, None] * (num[:, c] - est[c] * den) / den_total[c], w[:, None] * num[:, c])
+            var_taylor[c] = design.taylor_variance(np.nan_to_num(scores))
+            deviation = np.where(observed[:, c], values[:, c] - np.where(ratio[c], est[c], num_total[c] / den_total[c]), 0.0)
+            pop_var[c] = (w @ (deviation**2)) / den_total[c]
+    del scores, deviation, den
     n = observed.sum(axis=0)
     var_taylor = np.where(n > 0, var_taylor, np.nan)
     df = design.degrees_of_freedom(observed)
@@ -128,7 +139,7 @@ def estimate(
 
     reps = None
     if bootstrap is not None:
-        reps = _replicate_estimates(design, num, den, ratio, bootstrap, blocks)
+        reps = _replicate_estimates(design, num, den_unique, den_index, num_total, den_total, ratio, bootstrap, blocks)
     return Estimates(
         estimands=estimands,
         estimate=est,
@@ -145,17 +156,18 @@ def estimate(
 def _replicate_estimates(
     design: StratifiedDesign,
     num: np.ndarray,
-    den: np.ndarray,
+    den_unique: np.ndarray,
+    den_index: np.ndarray,
+    num_total: np.ndarray,
+    den_total: np.ndarray,
     ratio: np.ndarray,
     spec: BootstrapSpec,
     blocks: range | None,
 ) -> np.ndarray:
     """(B x K) replicate estimates: full-sample totals plus each replicate's deviation from them
-    (bootstrap.iter_block_deviations), numerator over denominator for ratios."""
-    # Many estimands share a denominator (same domain, same respondents): one column per distinct one.
-    den_unique, den_index = unique_columns(den)
-    w = design.weights
-    num_total, den_total = w @ num, w @ den_unique
+    (bootstrap.iter_block_deviations), numerator over denominator for ratios (denominators: the
+    distinct columns ``den_unique``, estimand k's being column ``den_index[k]``; full-sample totals
+    per estimand)."""
     K = num.shape[1]
     blocks = blocks if blocks is not None else range(spec.n_blocks)
     total = sum(spec.block_range(b)[1] - spec.block_range(b)[0] for b in blocks)
@@ -163,7 +175,7 @@ def _replicate_estimates(
     row = 0
     for _, dev in iter_block_deviations(design, spec, [num, den_unique], blocks=blocks):
         rep_num = num_total + dev[0, :, :K]
-        rep_den = (den_total + dev[0, :, K:])[:, den_index]
+        rep_den = den_total + dev[0, :, K:][:, den_index]
         with np.errstate(divide="ignore", invalid="ignore"):
             out[row : row + dev.shape[1]] = np.where(ratio, rep_num / rep_den, rep_num)
         row += dev.shape[1]
