@@ -421,6 +421,7 @@ def estimate_partitioned(
             rest_n[d] = obs_r.sum(axis=0)
             rest_df[d] = design.degrees_of_freedom(obs_r)
             diff_df[d] = design.degrees_of_freedom(observed)
+    score = rest_score = obs_d = obs_r = None  # n x I each: not kept through the bootstrap
     var_taylor = np.where(n > 0, var_taylor, np.nan)
 
     var_boot = np.full((D, I), np.nan)
@@ -439,7 +440,11 @@ def estimate_partitioned(
             for k, (a, b) in enumerate(slices):
                 codes[order[a:b]] = first + k
             groupings.append(codes)
-        den_unique, den_index = unique_columns(den)  # indicators answered by the same units share one
+        # indicators answered by the same units share one denominator column; the n x I arrays the
+        # linearisation used are released before the replicate plan copies the data
+        del den, den_sorted, num_sorted
+        den_unique, den_index = unique_columns(observed)
+        den_unique = den_unique.astype(float)
         for start, dev in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D):
             rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:][:, :, den_index]  # (D, b, I)
             theta = ratios(rn, rd)
