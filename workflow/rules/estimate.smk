@@ -55,7 +55,7 @@ rule bootstrap_estimates:
         differences=report("results/{edition}/estimates/differences.csv", caption="../report/differences.rst", category="Estimates"),
         claims="results/{edition}/estimates/claims.csv",
         variance_strata="results/{edition}/weights/variance_strata.csv",
-    threads: workflow.cores  # the replicate products use BLAS threads
+    threads: workflow.cores  # replicate blocks run on the job's threads (workflow/scripts/run_stage.py)
     params:
         seed=config["seed"],
         domains=config["estimation"]["domains"],

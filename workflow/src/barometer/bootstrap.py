@@ -68,11 +68,8 @@ class BootstrapSpec:
     centre: str = "mean"  # "mean": around the replicates' mean; "mse": around the full-sample estimate
     precision: str = "double"
     memory_budget: int = field(default=DEFAULT_MEMORY_BUDGET, compare=False)
-    # Blocks computed at once. 1 by default: each worker calls BLAS, whose own threads (one per core
-    # unless OPENBLAS_NUM_THREADS says otherwise) then compete with the other workers; measured on
-    # a loaded 2-core machine, 2 workers x 2 BLAS threads made the 2021 table 5-10x slower. With
-    # OPENBLAS_NUM_THREADS=1, threads = cores runs the draws on every core (bench/README.md). 0: one per core.
-    threads: int = field(default=1, compare=False)
+    # blocks computed at once (worker threads); 0: default_threads()
+    threads: int = field(default=0, compare=False)
 
     def __post_init__(self) -> None:
         if self.replicates < 2:
@@ -103,8 +100,18 @@ class BootstrapSpec:
 
 
 def default_threads() -> int:
-    """Worker threads for ``BootstrapSpec.threads = 0``: one per usable core."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    """Worker threads for ``BootstrapSpec.threads = 0``: BAROMETER_THREADS when set (the workflow's
+    stage script sets it to the job's threads); else one per usable core when BLAS is single-threaded
+    (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS = 1, as the command line sets it); else 1, leaving the
+    cores to BLAS's own threads. Workers that each call a multi-threaded BLAS oversubscribe the cores:
+    OpenBLAS's threads then wait for one another (measured on a loaded 2-core machine: the 2021 table
+    5-10x slower, float32 pieces 20x)."""
+    value = os.environ.get("BAROMETER_THREADS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    if "1" in (os.environ.get("OPENBLAS_NUM_THREADS"), os.environ.get("OMP_NUM_THREADS")):
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 1
 
 
 @dataclass(frozen=True)

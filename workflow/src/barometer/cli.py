@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -179,8 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--block-size", type=_integer(1), default=250, help="replicates per random-number block")
     e.add_argument("--precision", choices=["single", "double"], default="double",
                    help="replicate products in float64, or float32 (SEs within 1e-6 relative; faster products)")
-    e.add_argument("--threads", type=_integer(0), default=1,
-                   help="replicate blocks computed at once (0: one per core; best with OPENBLAS_NUM_THREADS=1); "
+    e.add_argument("--threads", type=_integer(0), default=0,
+                   help="replicate blocks computed at once (default 0: one per core, BLAS single-threaded); "
                         "the results do not depend on it")
     e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
     e.add_argument("--level", type=_probability, default=0.95)
@@ -221,6 +222,10 @@ def _probability(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "numpy" not in sys.modules:
+        # parallel replicate blocks, each with single-threaded BLAS (bootstrap.default_threads);
+        # must be set before numpy loads OpenBLAS; a value the user set is kept
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
     try:
         if args.command == "estimate":
