@@ -9,25 +9,30 @@ Hand-written because no maintained Python library implements it: samplics (archi
 Rao-Wu without the fpc, and R's svrep is R. The draws are vectorised per stratum (no Python loop over
 units or replicates).
 
-The random stream (unchanged since the first release, pinned by tests/test_estimators.py): replicates
-are generated in blocks of ``block_size`` (config ``bootstrap.block_size``); block j draws from
-``SeedSequence(seed, *stream, j)``: for each variance stratum in order that has n_h >= 2 and is not
-a certainty stratum (census strata, f_h = 1, included), ``integers(0, n_h, size=(b, n_h - 1))``
-(replicate by replicate), and m*_i counts unit i's draws. Any chunking or parallel split of the blocks
-gives the identical replicates, bit for bit.
+The random stream is unchanged since the first release (pinned by tests/test_estimators.py against
+that release's code): replicates are generated in blocks of ``block_size`` (config
+``bootstrap.block_size``); block j draws from ``SeedSequence(seed, spawn_key=(*stream, j))``: for
+each variance stratum in order that has n_h >= 2 and is not a certainty stratum (census strata,
+f_h = 1, included), ``integers(0, n_h, size=(b, n_h - 1))`` (a row per replicate), and m*_i counts
+unit i's draws. Keeping it was possible because the speed came from how the draws are counted and
+multiplied, not from drawing differently; so published replicates, seeds and exported weights stay valid.
 
-What is computed, and how, is separate from that stream:
-- ``block_size`` fixes the stream and the shape of every replicate product (b rows), which fixes the
-  floating-point result: BLAS kernels sum in a different order for a different number of rows, so a
-  compute chunk that changed the rows would change the last bits.
+What is computed, and how, is separate from that stream; no setting of ``memory_budget`` or
+``threads`` changes a bit of the replicates (tested):
+- ``block_size`` also fixes the number of rows of every replicate product, which fixes its
+  floating-point result (BLAS kernels sum in another order for another number of rows; measured),
+  so the compute chunk is never smaller than the random block.
 - ``memory_budget`` (bytes) bounds the transient draws: a stratum's draws are generated a slice of
   replicates at a time (consecutive ``integers`` calls continue the same stream, so the slices
-  concatenate to the one-call draws), and only the b x n_h counts of one stratum are kept at once.
+  concatenate to the one-call draws); cache-sized slices are the fastest to count.
 - ``threads`` blocks are computed at once, each from its own seed; results are used in block order.
+- PIECE_UNITS and BATCH_UNITS (below) fix how the products are split: constants, never derived
+  from memory or threads.
 Estimators use ``iter_block_deviations``: the replicate totals minus the full-sample totals,
-sum_i w_i (a_i(b) - 1) x_i = lambda_h c_h sum_i m*_i (x_i - xbar) + ..., from the integer counts
-(exact in float32) times the stratum-centred data, one product per stratum. No n x b factor matrix
-is formed; certainty and census strata contribute nothing and are skipped.
+sum_i w_i (a_i(b) - 1) y_i = sum_i m*_i lambda_h c_h (x_i - xbar_cell) + (cell correction), from
+the integer counts times the centred data x = w y, a few large products per batch of strata and
+output row. No n x b factor matrix is formed (block_factors does, for export and tests);
+certainty and census strata contribute nothing to the products and are skipped.
 """
 
 from __future__ import annotations
