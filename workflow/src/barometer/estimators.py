@@ -434,7 +434,9 @@ def estimate_partitioned(
         empty_rest = ~(np.nan_to_num(rest_n) > 0)
         kept = np.empty((bootstrap.replicates, D, I)) if keep_replicates else None
         # each unit's output row in every grouping: 'all' (row 0), then each partition's levels
-        groupings: list = [None]
+        # (the levels of a partition cover every unit, so 'all' is the sum of the first partition's
+        # rows: one grouping fewer to multiply)
+        groupings: list = [] if groups else [None]
         for _, order, slices, first in groups:
             codes = np.empty(n_units, dtype=np.intp)
             for k, (a, b) in enumerate(slices):
@@ -446,6 +448,8 @@ def estimate_partitioned(
         den_unique, den_index = unique_columns(observed)
         den_unique = den_unique.astype(float)
         for start, dev in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D):
+            if groups:
+                dev[0] = dev[groups[0][3] : groups[0][3] + len(groups[0][2])].sum(axis=0)
             rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:][:, :, den_index]  # (D, b, I)
             theta = ratios(rn, rd)
             with np.errstate(divide="ignore", invalid="ignore"):
