@@ -19,7 +19,7 @@ The limit of each: the multinomial draws at the generator's measured rate plus t
 floating-point operations at the measured GEMM rate (float64, the engine's default, and float32),
 both measured at the start of this run on all cores:
   draws = B * sum over drawing strata of (n_h - 1)          (census strata draw too: the stream)
-  FLOPs = 2 * B * units in the products * columns * groupings
+  FLOPs = 2 * B * units in the products * columns * groupings (partitions, or 1)
 and "reached" = limit / measured time of the replicate engine (the estimator call), also given
 for the whole process. Times are wall seconds, medians over the runs; CPU seconds are printed too
 because the machine may be shared (the load average is printed at the start and the end).
@@ -208,7 +208,9 @@ def bench_a(rates: dict, runs: int, skip_r: bool, profile: bool) -> dict:
         cli = [run_command(cli_command(data, pop, out)).check() for _ in range(runs)]
         wall = statistics.median(r.wall_s for r in cli)
         cpu = statistics.median(r.cpu_s for r in cli)
-        phases = run_child([__file__, "--child-a", str(data), str(pop)] + (["--profile"] if profile else [])).check()
+        # as the command line runs (it sets single-threaded BLAS before numpy loads: one worker per core)
+        phases = run_child([__file__, "--child-a", str(data), str(pop)] + (["--profile"] if profile else []),
+                           env=SINGLE_BLAS).check()
         if profile:
             print("cProfile of run_estimate (command line (a)), top functions by own time:")
             print("\n".join(line for line in phases.stderr.splitlines() if line.strip())[-3500:])
@@ -296,7 +298,8 @@ def child_b() -> None:
     values = codebook.indicator_values(frame).to_numpy(float)
     design = design_for(frame, params.bootstrap)
     columns = values.shape[1] + unique_columns((~np.isnan(values)).astype(float))[0].shape[1]
-    draws, flops = work_of(design, columns, 1 + len(params.domains), config["bootstrap"]["replicates"])
+    # one grouping per partition ('all' is the sum of the first partition's levels)
+    draws, flops = work_of(design, columns, max(1, len(params.domains)), config["bootstrap"]["replicates"])
     emit({"draws": draws, "flops": flops})
 
 

@@ -351,7 +351,7 @@ def _block_deviations(batches: list[_Batch], spec: BootstrapSpec, block: int, ro
 
 def iter_block_deviations(design: StratifiedDesign, spec: BootstrapSpec, columns: Sequence[np.ndarray],
                           groupings: Sequence[np.ndarray | None] = (None,), rows: int | None = None,
-                          blocks: range | None = None) -> Iterator[tuple[int, np.ndarray]]:
+                          blocks: range | None = None, then=None) -> Iterator[tuple[int, object]]:
     """Yield (first replicate index, deviations) per block in block order; deviations[r, b, k] =
     sum over units i in output row r of w_i (a_i(b) - 1) y_ik, with y = the columns side by side
     (each n x K_j). Add them to the full-sample totals sum_i w_i y_ik of the row for the replicate totals.
@@ -360,7 +360,9 @@ def iter_block_deviations(design: StratifiedDesign, spec: BootstrapSpec, columns
     grouping adds its rows. ``rows``: number of output rows (default: 1 + the largest code).
     Blocks run on ``spec.threads`` worker threads (the generator, bincount and BLAS release the
     GIL), at most 2 x threads blocks ahead; each block's result depends only on the block, so the
-    output is identical for any thread count or memory budget."""
+    output is identical for any thread count or memory budget. ``then(first replicate index,
+    deviations)``, if given, runs in the worker too and its result is yielded instead of the
+    deviations (per-block work of the estimator: parallel, and still combined in block order)."""
     blocks = blocks if blocks is not None else range(spec.n_blocks)
     columns = [np.asarray(c, dtype=float).reshape(design.n, -1) for c in columns]
     K = sum(c.shape[1] for c in columns)
@@ -368,8 +370,9 @@ def iter_block_deviations(design: StratifiedDesign, spec: BootstrapSpec, columns
         rows = 1 + max([0] + [int(np.max(g)) for g in groupings if g is not None])
     batches = _batches(_drawing_strata(design), design.weights, columns, groupings, PRECISIONS[spec.precision])
 
-    def work(block: int) -> np.ndarray:
-        return _block_deviations(batches, spec, block, rows, K)
+    def work(block: int):
+        dev = _block_deviations(batches, spec, block, rows, K)
+        return dev if then is None else then(spec.block_range(block)[0], dev)
 
     threads = min(spec.threads or default_threads(), len(blocks))
     if threads <= 1:

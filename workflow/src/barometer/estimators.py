@@ -447,7 +447,9 @@ def estimate_partitioned(
         del den, den_sorted, num_sorted
         den_unique, den_index = unique_columns(observed)
         den_unique = den_unique.astype(float)
-        for start, dev in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D):
+        def block_moments(start: int, dev: np.ndarray):
+            """Per block, in the worker thread: sums and sums of squares of the deviations of the
+            estimates, complements and differences from their centres (and the estimates if kept)."""
             if groups:
                 dev[0] = dev[groups[0][3] : groups[0][3] + len(groups[0][2])].sum(axis=0)
             rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:][:, :, den_index]  # (D, b, I)
@@ -456,13 +458,20 @@ def estimate_partitioned(
                 # an empty complement (all respondents inside the domain) is exactly empty, whatever
                 # round-off 'all minus domain' leaves
                 theta_rest = np.where(empty_rest[:, None, :], np.nan, ratios(rn[0][None] - rn, rd[0][None] - rd))
-            for (s1, s2), value, c in zip(moments, (theta, theta_rest, theta - theta_rest), centre):
+            sums = []
+            for value, c in zip((theta, theta_rest, theta - theta_rest), centre):
                 deviation = value - c[:, None, :]
                 deviation[~np.isfinite(deviation)] = 0.0
-                s1 += deviation.sum(axis=1)
-                s2 += np.einsum("dbi,dbi->di", deviation, deviation)
+                sums.append((deviation.sum(axis=1), np.einsum("dbi,dbi->di", deviation, deviation)))
+            return sums, (np.moveaxis(theta, 1, 0) if kept is not None else None)
+
+        for start, (sums, theta) in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D,
+                                                          then=block_moments):
+            for (s1, s2), (d1, d2) in zip(moments, sums):  # in block order, as one loop would
+                s1 += d1
+                s2 += d2
             if kept is not None:
-                kept[start : start + dev.shape[1]] = np.moveaxis(theta, 1, 0)
+                kept[start : start + theta.shape[0]] = theta
         B = bootstrap.replicates
         out = []
         for s1, s2 in moments:
