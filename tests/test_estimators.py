@@ -2,6 +2,9 @@
 
 5. Rescaled bootstrap factors: mean 1, positive, 1 in certainty strata, a fixed total per stratum;
    bit-identical however the replicate blocks are split, ordered or chunked; seeds/streams differ.
+   The random stream is the first release's; the replicate engine (deviations from counts, no factor
+   matrix) equals the explicit replicate weights, gives identical bits for any worker threads and
+   memory budget, and its float32 products move no SE by 1e-6.
 6. For a linear statistic the bootstrap variance estimates the Taylor variance with fpc (B = 20000),
    and a census stratum (f_h = 1) adds nothing to either.
 7. Closed forms: weighted means and totals, the stratified variance of a total, Korn-Graubard at
