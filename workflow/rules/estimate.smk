@@ -59,7 +59,7 @@ rule bootstrap_estimates:
         differences=report("results/{edition}/estimates/differences.csv", caption="../report/differences.rst", category="Estimates"),
         claims="results/{edition}/estimates/claims.csv",
         variance_strata="results/{edition}/weights/variance_strata.csv",
-    threads: BLAS_THREADS
+    threads: BLAS_THREADS  # replicate blocks run on the job's threads (workflow/scripts/stage.py)
     params:
         seed=config["seed"],
         domains=config["estimation"]["domains"],
