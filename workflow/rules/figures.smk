@@ -53,6 +53,12 @@ rule figure:
         language=config["report"]["language"],
     wildcard_constraints:
         figure="|".join(EDITION_FIGURES),
+    resources:
+        mem_mb=1000,
+        runtime=1,
+    # all figure jobs go to the cluster as one job (profiles/slurm: group-components)
+    group:
+        "figures"
     log:
         "results/{edition}/logs/figures/{figure}.log",
     conda:
@@ -81,6 +87,11 @@ rule cross_survey_figure:
         edition=CROSSWALK_EDITION,
     wildcard_constraints:
         figure="|".join(CROSS_SURVEY_FIGURES),
+    resources:
+        mem_mb=1000,
+        runtime=1,
+    group:
+        "figures"
     log:
         "results/cross_survey/logs/figures/{figure}.log",
     conda:

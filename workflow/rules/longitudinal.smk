@@ -15,6 +15,9 @@ rule longitudinal:
     params:
         editions=EDITIONS,
         level=config["ci"]["level"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/longitudinal/logs/longitudinal.log",
     conda:
@@ -42,6 +45,11 @@ rule longitudinal_figure:
         edition=CROSSWALK_EDITION,
     wildcard_constraints:
         figure="lg_editions",
+    resources:
+        mem_mb=1000,
+        runtime=1,
+    group:
+        "figures"
     log:
         "results/longitudinal/logs/figures/{figure}.log",
     conda:

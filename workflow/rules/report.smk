@@ -48,6 +48,9 @@ rule report:
         publication=config["publication"],
         differences=config["differences"],
         gap=read_yaml(config["cross_survey"]["crosswalk"])["gap"],
+    resources:
+        mem_mb=1600,
+        runtime=5,
     log:
         "results/report/logs/report.log",
     conda:
