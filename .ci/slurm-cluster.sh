@@ -14,7 +14,7 @@
 # and no name resolution (the node and the controller are addressed as 127.0.0.1).
 set -euo pipefail
 
-DIR=${BAROMETER_SLURM_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/barometer-slurm}
+DIR=${BAROMETER_SLURM_DIR:-${XDG_STATE_HOME:-${HOME:-/tmp}/.local/state}/barometer-slurm}
 CONF=$DIR/slurm.conf
 export SLURM_CONF=$CONF
 NODE=$(hostname -s)
@@ -23,8 +23,9 @@ SUDO=()
 
 log() { echo "slurm-cluster: $*" >&2; }
 
-# True when the process recorded in pid file $1 is alive.
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# True when the process recorded in pid file $1 runs, and is $2 (not a later process with a reused PID).
+# ps, not kill -0: a user cannot signal the root-owned daemons, but can see them.
+alive() { [ -s "$1" ] && [ "$(ps -p "$(cat "$1")" -o comm= 2>/dev/null)" = "$2" ]; }
 
 as_root() { "${SUDO[@]}" "$@"; }
 
@@ -108,7 +109,7 @@ EOF
 
 wait_for_node() {
     local state=""
-    for _ in $(seq 100); do
+    for _ in $(seq 200); do
         state=$(sinfo --noheader --nodes="$NODE" --format=%T 2>/dev/null | head -1 || true)
         case $state in
             idle|mixed|allocated|completing) return ;;
@@ -123,13 +124,13 @@ start() {
     install_packages
     mkdir -p "$DIR"
     start_munge
-    if alive "$DIR/slurmctld.pid" && alive "$DIR/slurmd.pid"; then
+    if alive "$DIR/slurmctld.pid" slurmctld && alive "$DIR/slurmd.pid" slurmd; then
         log "already running ($CONF)"
     else
-        alive "$DIR/slurmctld.pid" || alive "$DIR/slurmd.pid" || write_conf
+        alive "$DIR/slurmctld.pid" slurmctld || alive "$DIR/slurmd.pid" slurmd || write_conf
         # -i: ignore state left by an earlier cluster in this directory (no jobs survive a stop)
-        alive "$DIR/slurmctld.pid" || as_root env SLURM_CONF="$CONF" slurmctld -i
-        alive "$DIR/slurmd.pid" || as_root slurmd --conf-server 127.0.0.1
+        alive "$DIR/slurmctld.pid" slurmctld || as_root env SLURM_CONF="$CONF" slurmctld -i
+        alive "$DIR/slurmd.pid" slurmd || as_root slurmd --conf-server 127.0.0.1
     fi
     wait_for_node
     log "up: export SLURM_CONF=$CONF"
@@ -138,10 +139,10 @@ start() {
 
 stop_pid() {
     local name=$1 file=$2 pid
-    alive "$file" || return 0
+    alive "$file" "$name" || return 0
     pid=$(cat "$file")
     as_root kill "$pid"
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    for _ in $(seq 100); do ps -p "$pid" >/dev/null || return 0; sleep 0.1; done
     log "$name ($pid) did not stop on SIGTERM; killing it"
     as_root kill -9 "$pid" 2>/dev/null || true
 }
@@ -157,7 +158,7 @@ stop() {
 }
 
 status() {
-    if ! alive "$DIR/slurmctld.pid" || ! alive "$DIR/slurmd.pid"; then
+    if ! alive "$DIR/slurmctld.pid" slurmctld || ! alive "$DIR/slurmd.pid" slurmd; then
         log "not running (no live daemons recorded in $DIR)"
         exit 1
     fi
