@@ -34,8 +34,9 @@ REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
 ENV = "../../envs/barometer.yaml"
 # the script of every step; it calls barometer/stages/<rule file>.py, the function named as the rule
 STAGE = "../scripts/stage.py"
-# the replicate products use BLAS threads; Snakemake gives a job at most --cores of them
-BLAS_THREADS = 4
+# the bootstrap's replicate blocks run on worker threads (workflow/scripts/stage.py); Snakemake gives a
+# job at most --cores of them, and a cluster job asks for them (a profile can raise it: set-threads)
+BOOTSTRAP_THREADS = 2
 
 
 def edition(wildcards):

@@ -19,6 +19,9 @@ rule identify:
     params:
         domains=config["estimation"]["domains"],
         differences=config["differences"]["dimensions"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/{edition}/logs/identify.log",
     conda:
