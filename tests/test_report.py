@@ -371,6 +371,7 @@ def test_captions_and_text_take_the_interval_level_from_the_configuration(full_r
     no '95' left in a caption, a legend, a table heading or the text about intervals."""
     from types import SimpleNamespace
 
+    import matplotlib.pyplot as plt
     import matplotlib.text
 
     from barometer.figures import catalogue
@@ -389,6 +390,7 @@ def test_captions_and_text_take_the_interval_level_from_the_configuration(full_r
         for figure in catalogue.FIGURES:
             result = draw(figure.name, data)
             texts = " ".join(t.get_text() for t in result.figure.findobj(matplotlib.text.Text))
+            plt.close(result.figure)
             assert "90%" in result.caption and "95" not in result.caption, (figure.name, result.caption)
             assert "95%" not in texts, figure.name
     # the report's own words: a copy of the context at level 0.9, rendered to HTML
