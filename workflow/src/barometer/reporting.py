@@ -999,7 +999,8 @@ STATUS = {"pass": ("passed", "in orde"), "resolved": ("resolved by an erratum", 
           "accepted": ("accepted as printed", "aanvaard zoals gedrukt"), "fail": ("failed", "mislukt")}
 CHECK_KINDS = {"range": ("range", "bereik"), "total": ("cells and total", "cellen en totaal"),
                "repeat": ("number printed twice", "getal dubbel gedrukt"), "base_n": ("base N", "basis-N"),
-               "relation": ("relation", "verband"), "sum100": ("shares sum to 100", "aandelen tellen op tot 100")}
+               "relation": ("relation", "verband"), "sum100": ("shares sum to 100", "aandelen tellen op tot 100"),
+               "bound": ("bound stated in words", "grens in woorden")}
 
 
 def source_checks_summary(ctx: Context) -> B.Table:
@@ -1041,7 +1042,8 @@ def check_domain(ctx: Context, check_id: str) -> str:
         elif key == "year":
             words.append(value)
         elif key in ("sector", "size"):
-            words.append(f"{ctx.tr('sector', 'sector') if key == 'sector' else ctx.tr('size', 'grootte')} {value}")
+            label = strata_labels(ctx).get(key, {}).get(value)
+            words.append(label or f"{ctx.tr('sector', 'sector') if key == 'sector' else ctx.tr('size', 'grootte')} {value}")
         else:
             words.append(f"{key} {value}")
     return ", " + " ".join(words)
@@ -1059,6 +1061,7 @@ def resolved_checks(ctx: Context) -> B.Table:
         for r in s[s["status"] == "resolved"].itertuples():
             kind = str(r.check_id).split(":", 1)[0]
             place = str(r.table) if name == "source_checks" else re.split(r",", str(r.table))[0]
+            place = place.replace("Table ", word(ctx, "table") + " ").replace("Figure ", word(ctx, "figure") + " ")
             detail = check_domain(ctx, str(r.check_id))
             erratum = re.match(r"^erratum ([^:]+):", str(r.resolution))
             rows.append([place + detail, ctx.tr(*CHECK_KINDS.get(kind, (kind, kind))), _shown(ctx, r.expected), _shown(ctx, r.found),
