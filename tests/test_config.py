@@ -28,7 +28,7 @@ def test_the_shipped_configuration_is_valid(config):
         (("bootstrap", "replicates"), -5, "bootstrap.replicates", "minimum"),
         (("seed",), -1, "seed", "minimum"),
         (("ci", "method"), "bayesian", "ci.method", "bayesian"),
-        (("report", "language"), "fr", "report.language", "fr"),
+        (("report", "languages"), ["en", "fr"], "report.languages.1", "fr"),
         (("editions", "2021", "codebook"), "codebook.json", "editions.2021.codebook", "does not match"),
         (("bootstrap", "singleton_strata", "policy"), "drop", "bootstrap.singleton_strata.policy", "drop"),
     ],

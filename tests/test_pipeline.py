@@ -91,7 +91,8 @@ def test_differences_and_the_reports_claims(run):
 
 def test_cross_survey_comparison(run):
     c = read(run, "results/cross_survey/comparison.csv")
-    assert {"concept", "source", "population", "year", "value", "ci_low", "ci_high", "n", "design", "grade", "note"} <= set(c.columns)
+    assert {"concept", "source", "source_grade", "population", "year", "value", "ci_low", "ci_high", "n", "design", "instrument", "scope",
+            "same_region", "same_year", "differs", "comparability", "note"} <= set(c.columns)
     eurostat = c[c["value_id"] == "eurostat.e_ai_tany.be.2021"].iloc[0]
     assert eurostat["value"] == 10.32 and np.isnan(eurostat["ci_low"])  # N not published: no interval
     assert "not published" in eurostat["note"]
@@ -101,7 +102,7 @@ def test_cross_survey_comparison(run):
     for panel in ("kyndryl_readiness", "topdesk_inside_itsm"):
         rows = c[c["survey"] == panel]
         assert rows["ci_low"].isna().all() and (rows["design"] == "opt_in_panel").all()
-        assert (rows["grade"] == "related_construct").all()
+        assert (rows["comparability"] == "context").all()
     gap = read(run, "results/cross_survey/gap_decomposition.csv")
     total, domain, remaining = gap["pp"].iloc[:3]
     assert total == pytest.approx(domain + remaining)

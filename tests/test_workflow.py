@@ -36,7 +36,7 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     html = (report / "barometer.html").read_text(encoding="utf-8")
     estimates = pd.read_csv(full_run / "results/2021/estimates/estimates.csv")
     adoption = estimates[(estimates["indicator"] == "adoption.any") & (estimates["domain"] == "all")].iloc[0]
-    assert f"{adoption['estimate']:.1f}% (CI {adoption['ci_low']:.1f}–{adoption['ci_high']:.1f})" in html
+    assert f"{adoption['estimate']:.1f}% (95% CI {adoption['ci_low']:.1f}–{adoption['ci_high']:.1f})" in html
     assert "These results come from the bundled reconstruction" in html
     # the cross-survey prose quotes the pipeline's numbers, not numbers typed into the report
     gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
@@ -51,7 +51,7 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     repro = pd.read_csv(full_run / "results/2021/estimates/reproduction.csv")
     quotes = repro[(repro["kind"] == "text") & (repro["comparator"] == "=") & (repro["indicator"] != "response.usable")]
     worst = quotes.loc[quotes["diff_pp"].abs().idxmax()]
-    reproduced, difference = f"{worst['reproduced']:.2f}", re.escape(f"{worst['diff_pp']:+.2f}")
+    reproduced, difference = f"{worst['reproduced']:.2f}", re.escape(f"{worst['diff_pp']:+.2f}".replace("-", "\u2212"))
     assert re.search(rf">{reproduced}</td>\s*<td[^>]*>{difference}</td>", html), (reproduced, difference)
     for section in ("Key findings", "Data and methods", "Reproduction of the published numbers",
                     "The Barometer and other surveys", "Appendix: audit trail"):
@@ -83,7 +83,8 @@ def test_editing_one_figure_reruns_only_that_figure_and_the_report(full_run, tmp
     module = copy / "workflow/src/barometer/figures/fig04_barriers.py"
     module.write_text(module.read_text() + "\n# an edit\n")
     plan = planned_rules(run_workflow(copy, "-n"))
-    assert plan == {"figure": 1, "report": 1, "default": 1} or plan == {"figure": 1, "report": 1}, plan
+    # one figure job (it draws every language), one report per language
+    assert plan == {"figure": 1, "report": 2, "default": 1} or plan == {"figure": 1, "report": 2}, plan
 
 
 def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
@@ -98,9 +99,10 @@ def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
         assert other.exists(), relative
         assert path.read_bytes() == other.read_bytes(), f"{relative} differs between two clean runs"
         compared.add(str(relative))
-    assert {"results/report/barometer.html", "results/report/barometer.pdf", "results/manifest.csv",
-            "results/2021/estimates/estimates.csv", "results/2021/figures/fig04_barriers.png",
-            "results/2021/figures/table3_sectors.svg", "results/cross_survey/figures/xs_forest.png"} <= compared
+    assert {"results/report/barometer.html", "results/report/barometer.pdf", "results/report/barometer_nl.html",
+            "results/report/barometer_nl.pdf", "results/manifest.csv", "results/2021/estimates/estimates.csv",
+            "results/2021/figures/en/fig04_barriers.png", "results/2021/figures/nl/fig04_barriers.png",
+            "results/2021/figures/en/table3_sectors.svg", "results/cross_survey/figures/nl/xs_forest.png"} <= compared
     assert len(compared) >= 75
 
 
