@@ -168,22 +168,32 @@ def test_estimates_equal_hand_computed_weighted_means_and_totals():
     assert est.var_taylor[0] == pytest.approx(112.0 / 44**2, rel=1e-13)
 
 
+def kg_n(n, df):
+    """The effective n of Korn-Graubard where the variance is zero: n (t_{n-1} / t_df)^2 (NCHS, CDC)."""
+    from scipy import stats
+
+    return n * (stats.t.ppf(0.975, n - 1) / stats.t.ppf(0.975, df)) ** 2
+
+
 def test_korn_graubard_defined_at_zero_and_one():
     n, df = np.array([40, 40]), np.array([35, 35])
     low, high = korn_graubard(np.array([0.0, 1.0]), np.array([0.0, 0.0]), n, df)
     assert np.all(np.isfinite(low)) and np.all(np.isfinite(high))
-    # Clopper-Pearson with n_eff = n when no event is seen
-    assert low[0] == 0.0 and high[0] == pytest.approx(1 - 0.025 ** (1 / 40), rel=1e-12) and high[0] > 0
-    assert high[1] == 1.0 and low[1] == pytest.approx(0.025 ** (1 / 40), rel=1e-12) and low[1] < 1
+    # Clopper-Pearson with n_eff = n (t_{n-1} / t_df)^2 when no event is seen
+    m = kg_n(40, 35)
+    assert low[0] == 0.0 and high[0] == pytest.approx(1 - 0.025 ** (1 / m), rel=1e-12) and high[0] > 0
+    assert high[1] == 1.0 and low[1] == pytest.approx(0.025 ** (1 / m), rel=1e-12) and low[1] < 1
     # the same through the estimator: a domain where nobody (everybody) answered 1
     d = make_sample()
     design = StratifiedDesign.from_sample(d["h"], POP, singleton="certainty")
     y0, y1 = np.zeros(len(d)), np.ones(len(d))
     table = estimate(design, np.column_stack([y0, y1]), np.ones((len(d), 2), bool), "share").table()
     assert table["estimate"].tolist() == [0.0, 1.0] and table["se"].tolist() == [0.0, 0.0]
-    assert table["ci_low"][0] == 0.0 and 0 < table["ci_high"][0] == pytest.approx(1 - 0.025 ** (1 / len(d)))
-    assert table["ci_high"][1] == 1.0 and 1 > table["ci_low"][1] == pytest.approx(0.025 ** (1 / len(d)))
+    m = kg_n(len(d), table["df"][0])
+    assert table["ci_low"][0] == 0.0 and 0 < table["ci_high"][0] == pytest.approx(1 - 0.025 ** (1 / m))
+    assert table["ci_high"][1] == 1.0 and 1 > table["ci_low"][1] == pytest.approx(0.025 ** (1 / m))
     assert table["n_eff"].tolist() == [len(d), len(d)]
+    assert table["n_eff_kg"].tolist() == pytest.approx([m, m], rel=1e-12)
 
 
 def test_korn_graubard_and_wilson_bounds_lie_in_the_unit_interval():
@@ -201,8 +211,8 @@ def test_korn_graubard_and_wilson_bounds_lie_in_the_unit_interval():
 
 def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off():
     """A share of exactly 0 or 1 has variance 0 (docs/methods.md), so n_eff = n and the Korn-Graubard
-    interval is Clopper-Pearson's [0, 1 - 0.025^(1/n)] or [0.025^(1/n), 1] (intervals.effective_n:
-    "n where the variance is zero (p = 0 or 1)"). But the bootstrap replicates of a share that is 1
+    interval is Clopper-Pearson's [0, 1 - 0.025^(1/m)] or [0.025^(1/m), 1] with m = n (t_{n-1}/t_df)^2
+    (intervals.effective_n: "n where the variance is zero (p = 0 or 1)"). But the bootstrap replicates of a share that is 1
     for every unit are rep_num / rep_den from two different matrix products, so they can differ
     from 1 in the last bit: var_boot ~ 1e-32 > 0 while the estimate is exactly 1.0; effective_n then
     returns p (1 - p) / var = 0, Korn-Graubard degenerates to [0, 1], Wilson to NaN, and the NCHS
@@ -212,7 +222,8 @@ def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off
     p, n, round_off = np.array([1.0, 0.0]), np.array([400, 400]), np.array([1.1e-32, 3e-33])
     np.testing.assert_array_equal(effective_n(p, round_off, n), n)
     low, high = korn_graubard(p, round_off, n, n - 8)
-    np.testing.assert_allclose([low[0], high[1]], [0.025 ** (1 / 400), 1 - 0.025 ** (1 / 400)], rtol=1e-12)
+    m = kg_n(400, 392)
+    np.testing.assert_allclose([low[0], high[1]], [0.025 ** (1 / m), 1 - 0.025 ** (1 / m)], rtol=1e-12)
     assert high[0] == 1.0 and low[1] == 0.0
     low, high = wilson(p, round_off, n, n - 8)
     assert np.all(np.isfinite(low) & np.isfinite(high)), (low, high)
@@ -233,8 +244,9 @@ def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off
         assert table["estimate"].tolist() == [1.0, 0.0, 1.0, 0.0]
         assert np.all(table["se"] < 1e-12)
         np.testing.assert_array_equal(table["n_eff"], n_obs, err_msg=f"sample {seed}: var_boot = {est.var_boot}")
-        np.testing.assert_allclose(table["ci_low"][[0, 2]], 0.025 ** (1 / n_obs[[0, 2]]), rtol=1e-12)
-        np.testing.assert_allclose(table["ci_high"][[1, 3]], 1 - 0.025 ** (1 / n_obs[[1, 3]]), rtol=1e-12)
+        m = kg_n(n_obs, est.df[:4])
+        np.testing.assert_allclose(table["ci_low"][[0, 2]], 0.025 ** (1 / m[[0, 2]]), rtol=1e-12)
+        np.testing.assert_allclose(table["ci_high"][[1, 3]], 1 - 0.025 ** (1 / m[[1, 3]]), rtol=1e-12)
         assert not table["flag_reason"].str.contains("effective n").any(), table["flag_reason"].tolist()
 
 
