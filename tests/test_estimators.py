@@ -282,7 +282,8 @@ def test_design_errors_name_the_stratum(labels, population, kwargs, named):
 
 
 # -- 8. The command line --------------------------------------------------------------------------
-OUTPUT_COLUMNS = ["variable", "domain", "estimate", "se", "se_taylor", "ci_low", "ci_high", "n", "n_eff", "df", "cv", "flag"]
+OUTPUT_COLUMNS = ["variable", "domain", "unit", "estimate", "se", "se_taylor", "ci_low", "ci_high", "ci_method", "ci_note",
+                  "n", "n_eff", "n_eff_kg", "df", "df_effective", "cv", "flag", "flag_reason", "uncovered_share"]
 
 
 def barometer_command() -> list[str]:
@@ -384,3 +385,102 @@ def test_cli_errors_exit_non_zero_and_name_the_problem(cli_files, problem):
     assert "Traceback" not in proc.stderr
     for text in expected:
         assert text in proc.stderr, (text, proc.stderr)
+
+
+# -- 8b. The command line cannot be made to print a silently wrong number (issue 13) ---------------
+CLI_COLUMNS = OUTPUT_COLUMNS
+
+
+def _assert_clean_failure(proc, workdir: Path, *expected: str, output: str = "out.csv") -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert not (workdir / output).exists()
+    for text in expected:
+        assert text in proc.stderr, (text, proc.stderr)
+
+
+def test_cli_output_has_a_unit_column_and_the_reliability_columns(cli_files):
+    workdir, data, pop = cli_files
+    proc = run_cli(workdir)
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(workdir / "out.csv")
+    assert list(out.columns) == CLI_COLUMNS
+    assert out["unit"].tolist() == ["proportion"] * 3 + ["units of the variable"] * 3
+    assert (out["uncovered_share"] == 0).all()
+
+
+def test_cli_population_strata_without_respondents_are_an_error_naming_them_and_their_share(cli_files):
+    workdir, data, pop = cli_files
+    name = _edit(workdir, "pop_ghost.csv", pd.concat([pop, pd.DataFrame({"stratum": ["ghost"], "N": [3000]})]))
+    proc = run_cli(workdir, pop=name)
+    # 3,000 of 4,100 firms: 73.2% of the population has no respondent to stand for it
+    _assert_clean_failure(proc, workdir, "pop_ghost.csv", "'ghost'", "73.2% of the population", "--allow-uncovered-strata")
+
+
+def test_cli_allow_uncovered_strata_estimates_the_covered_population_and_says_so(cli_files):
+    workdir, data, pop = cli_files
+    assert run_cli(workdir).returncode == 0
+    covered = pd.read_csv(workdir / "out.csv")
+    (workdir / "out.csv").unlink()
+    name = _edit(workdir, "pop_ghost.csv", pd.concat([pop, pd.DataFrame({"stratum": ["ghost"], "N": [3000]})]))
+    proc = run_cli(workdir, "survey.csv", name, "uses_ai,spend", "--allow-uncovered-strata")
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(workdir / "out.csv")
+    assert out["uncovered_share"].tolist() == pytest.approx([3000 / 4100] * len(out))
+    np.testing.assert_allclose(out["estimate"], covered["estimate"], rtol=1e-12)
+    assert "73.2%" in proc.stderr  # a warning on the terminal as well
+
+
+@pytest.mark.parametrize(("where", "value"), [("data", "inf"), ("data", "-inf"), ("data", "1e400"),
+                                              ("population", "inf"), ("population", "1e400")])
+def test_cli_non_finite_or_overflowing_values_are_rejected_with_file_row_and_column(cli_files, where, value):
+    workdir, data, pop = cli_files
+    if where == "data":
+        bad = data.astype({"spend": object})
+        bad.loc[7, "spend"] = value
+        proc = run_cli(workdir, data=_edit(workdir, "survey_inf.csv", bad))
+        _assert_clean_failure(proc, workdir, "survey_inf.csv", "row 9", "column 'spend'", f"'{value}'", "not a finite number")
+    else:
+        bad = pop.astype({"N": object})
+        bad.loc[1, "N"] = value
+        proc = run_cli(workdir, pop=_edit(workdir, "pop_inf.csv", bad))
+        _assert_clean_failure(proc, workdir, "pop_inf.csv", "row 3", "column 'N'", f"'{value}'", "not a finite number")
+
+
+def test_cli_values_too_large_for_the_arithmetic_stop_the_run(cli_files):
+    workdir, data, pop = cli_files
+    big = data.assign(spend=data["spend"] * 1e305)
+    proc = run_cli(workdir, data=_edit(workdir, "survey_big.csv", big))
+    _assert_clean_failure(proc, workdir, "column 'spend'", "not a finite number")
+
+
+@pytest.mark.parametrize("which", ["data", "population"])
+def test_cli_header_only_file(cli_files, which):
+    workdir, data, pop = cli_files
+    name = _edit(workdir, f"{which}_empty.csv", (data if which == "data" else pop).iloc[:0])
+    proc = run_cli(workdir, **({"data": name} if which == "data" else {"pop": name}))
+    _assert_clean_failure(proc, workdir, f"{which}_empty.csv", "header but no data rows")
+
+
+def test_cli_a_single_replicate_is_refused(cli_files):
+    workdir, data, pop = cli_files
+    proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "--replicates", "1")
+    _assert_clean_failure(proc, workdir, "argument --replicates", "0 (linearisation only) or at least 2, found 1")
+
+
+def test_cli_output_equal_to_an_input_is_refused_and_the_input_kept(cli_files):
+    workdir, data, pop = cli_files
+    before = (workdir / "survey.csv").read_bytes()
+    for target in (workdir / "survey.csv", workdir / "." / "pop.csv"):
+        kept = target.read_bytes()
+        proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "-o", str(target))
+        _assert_clean_failure(proc, workdir, "is an input file", "choose another output")
+        assert target.read_bytes() == kept
+    assert (workdir / "survey.csv").read_bytes() == before
+
+
+def test_cli_output_that_is_a_directory_is_refused(cli_files):
+    workdir, data, pop = cli_files
+    (workdir / "outdir").mkdir()
+    proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "-o", str(workdir / "outdir"))
+    _assert_clean_failure(proc, workdir, "outdir", "is a directory")

@@ -276,7 +276,8 @@ def claims_table(ctx: Context) -> pd.DataFrame:
         "§": c["section"].astype(str).str.replace("Summary", "sum."),
         "Statement of the report": [f"{domain(d).capitalize()}: {'above' if x == 'higher' else 'below' if x == 'lower' else 'no difference in'} "
                                     f"average on {indicator(i)[0].lower() + indicator(i)[1:]}" for i, d, x in zip(c["indicator"], c["domain"], c["direction"])],
-        "Difference, pp (95% CI)": [interval(v, lo, hi) for v, lo, hi in zip(c["difference"], c["ci_low"], c["ci_high"])],
+        # the interval that matches the adjusted p-value beside it (it excludes 0 exactly when p (adj.) < alpha)
+        "Difference, pp (adjusted CI)": [interval(v, lo, hi) for v, lo, hi in zip(c["difference"], c["ci_low_adjusted"], c["ci_high_adjusted"])],
         "p (adj.)": c["p_adjusted"].map(lambda v: "–" if pd.isna(v) else ("<0.001" if v < 0.001 else f"{v:.3f}")),
         "Verdict": c["verdict"],
     })

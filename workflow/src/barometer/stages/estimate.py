@@ -74,9 +74,10 @@ def bootstrap_estimates(i, o, params, wildcards) -> None:
     table["variance_strata_policy"] = design.singleton_policy
     write_csv(to_percent(table[~structural(table, codebook)].reset_index(drop=True)), o.estimates)
 
-    differences = differences_table(pe, meta, DifferenceSettings.from_config(params.differences), ci.level)
+    settings = DifferenceSettings.from_config(params.differences)
+    differences = differences_table(pe, meta, settings, ci.level, standard)
     write_csv(differences, o.differences)
-    write_csv(check_claims(read_claims(i.claims, i.package), differences, params.differences["alpha"]), o.claims)
+    write_csv(check_claims(read_claims(i.claims, i.package), differences, settings), o.claims)
     write_csv(design.variance_strata.assign(singleton_policy=design.singleton_policy), o.variance_strata)
     log.info("%d estimates, %d differences, B = %d", len(table), len(differences), design.replicates.replicates)
 

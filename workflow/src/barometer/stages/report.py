@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from ..config import IntervalSettings, reliability_standard
+from ..config import DifferenceSettings, IntervalSettings, reliability_standard
 from ..crosssurvey import response_rate
 from ..io import read_csv, write_json
 from ..manifest import git_commit, package_versions
@@ -36,6 +36,8 @@ def report(i, o, params, wildcards) -> None:
         "reliability_name": reliability_standard(params.reliability, params.publication).name,
         "min_respondents": params.publication["min_respondents"],
         "singleton_policy": params.bootstrap["singleton_strata"]["policy"], "adjust": params.differences["adjust"],
+        "adjust_family": DifferenceSettings.from_config(params.differences).family_name,
+        "equivalence_margin": params.differences["equivalence_margin"],
         "population": int(load_frame(i.frame, Strata.load(i.strata))["population"].sum()),
         "bundled_reconstruction": bool(accounting.loc[accounting["count"] == "data", "records"].iloc[0]),
         "gap_official_value": float(official.iloc[0]) if len(official) else float("nan"),

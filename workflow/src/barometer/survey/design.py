@@ -159,17 +159,23 @@ class StratifiedDesign:
         return mask.sum(axis=0) - present.sum(axis=0)
 
     def effective_degrees_of_freedom(self, scores: np.ndarray, mask: np.ndarray,
-                                     contributions: np.ndarray | None = None) -> np.ndarray:
+                                     contributions: np.ndarray | None = None,
+                                     kurtosis: np.ndarray | None = None) -> np.ndarray:
         """Satterthwaite's effective degrees of freedom of a variance that is a sum of stratum terms.
 
-        nu = (sum_g c_g)^2 / sum_g (c_g^2 / k_g), with k_g = min(n_g - 1, m_g) the degrees of freedom
-        of stratum g's term (m_g: units of the mask in g; the other units' scores are zero). Two sets of
-        terms are used and the smaller nu kept, capped at the design df (``degrees_of_freedom``):
-        the estimated contributions c_g (``taylor_contributions``), and those a common unit variance
-        would give, (1 - f_g) sum_{i in g, mask} w_i^2 -- because a stratum where no event was
-        observed estimates a zero contribution, so the first set alone misses exactly the strata that
-        make a rare share uncertain. Where a few small strata carry most of a domain's weight, nu is
-        far below the design df (respondents minus strata), which overstates the precision.
+        nu = (sum_g c_g)^2 / sum_g (c_g^2 / k_g), where k_g = 2 / relvar(c_g) are the degrees of freedom
+        of stratum g's term. For normal data k_g = m - 1 with m = min(n_g, units of the mask in g) (the
+        other units' scores are zero); for a variable with excess kurtosis kappa (per estimate,
+        ``kurtosis``; a 0/1 variable with share p has kappa = (1 - 6p(1-p)) / (p(1-p))) the relative
+        variance of a sample variance is 2/(m-1) + kappa/m, so k_g = 2 / (2/(m-1) + kappa/m): a rare
+        event makes each stratum's variance term far less stable than n_g - 1 suggests.
+
+        Two sets of terms are used and the smaller nu kept, capped at the design df
+        (``degrees_of_freedom``): the estimated contributions c_g (``taylor_contributions``), and those
+        a common unit variance would give, (1 - f_g) sum_{i in g, mask} w_i^2 -- a stratum where no
+        event was observed estimates a zero contribution, so the first set alone misses exactly the
+        strata that make a rare share uncertain. Where a few small strata carry most of a domain's
+        weight, nu is far below the design df (respondents minus strata), which overstates the precision.
         """
         mask = np.asarray(mask, dtype=bool)
         if mask.ndim == 1:
@@ -178,17 +184,20 @@ class StratifiedDesign:
             contributions = self.taylor_contributions(scores)
         indicator = self.variance_stratum_indicator()
         n_g = self.variance_strata["n"].to_numpy(dtype=float)
-        m_g = indicator @ mask.astype(float)
-        k_g = np.minimum(n_g[:, None] - 1, m_g)
+        m_g = np.minimum(n_g[:, None], indicator @ mask.astype(float))
+        kappa = np.zeros(mask.shape[1]) if kurtosis is None else np.asarray(kurtosis, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            relvar = 2 / (m_g - 1) + kappa[None, :] / m_g
+            k_g = np.where(m_g > 1, 2 / relvar, 0.0)
         f_g = self.variance_strata["f"].to_numpy()
         common = np.where(self._variance_factor() > 0, 1 - f_g, 0.0)[:, None] * (indicator @ (mask * self.weights[:, None] ** 2))
         design_df = self.degrees_of_freedom(mask).astype(float)
         out = design_df.copy()
         for c in (np.clip(contributions, 0.0, None), common):
             with np.errstate(divide="ignore", invalid="ignore"):
-                terms = np.where((c > 0) & (k_g > 0), c**2 / k_g, 0.0)
+                terms = np.where(c > 0, c**2 / k_g, 0.0)
                 nu = c.sum(axis=0) ** 2 / terms.sum(axis=0)
-            out = np.where(np.isfinite(nu), np.minimum(out, nu), out)
+            out = np.where(np.isnan(nu), out, np.minimum(out, nu))
         return out
 
     def variance_stratum_indicator(self) -> sparse.csr_array:

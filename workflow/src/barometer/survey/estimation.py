@@ -91,6 +91,19 @@ class Estimates:
         return estimate_table(self, ci_method=ci, mean_method=mean_ci, level=level, standard=standard, bounds=bounds)
 
 
+def share_kurtosis(estimate: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Excess kurtosis of a 0/1 variable with share p, (1 - 6p(1-p)) / (p(1-p)), for the shares among
+    the estimates (the effective degrees of freedom need it), floored at 0: the domain's share stands
+    in for the strata's, which vary around it, so a share near 1/2 (kurtosis -2) must not be credited
+    with more stability than normal theory gives. 0 (normal) for means, totals and shares of exactly 0
+    or 1 (no variance to be unstable)."""
+    p = np.asarray(estimate, dtype=float)
+    pq = p * (1 - p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = (1 - 6 * pq) / pq
+    return np.where((np.asarray(kinds) == "share") & (pq > 0) & np.isfinite(kappa), np.maximum(kappa, 0.0), 0.0)
+
+
 def unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct columns and, for each column, the index of its distinct column.
 
@@ -153,7 +166,7 @@ def estimate(
     n = observed.sum(axis=0)
     var_taylor = np.where(n > 0, var_taylor, np.nan)
     df = design.degrees_of_freedom(observed)
-    df_effective = design.effective_degrees_of_freedom(scores, observed, contributions)
+    df_effective = design.effective_degrees_of_freedom(scores, observed, contributions, share_kurtosis(est, kinds))
     census = (n > 0) & ~(observed & ~design.census_units[:, None]).any(axis=0)
 
     if estimands is None:
@@ -451,7 +464,7 @@ def estimate_partitioned(
             obs_d = observed & inside
             n[d] = obs_d.sum(axis=0)
             df[d] = design.degrees_of_freedom(obs_d)
-            df_eff[d] = design.effective_degrees_of_freedom(score, obs_d, contributions)
+            df_eff[d] = design.effective_degrees_of_freedom(score, obs_d, contributions, share_kurtosis(est[d], kinds))
             census[d] = in_census(obs_d)
             mean_d = np.where(ratio, est[d], num_sum[d] / den_sum[d])
             pop_var[d] = (w @ np.where(obs_d, (values - mean_d) ** 2, 0.0)) / den_sum[d]
@@ -466,7 +479,8 @@ def estimate_partitioned(
             obs_r = observed & outside
             rest_n[d] = obs_r.sum(axis=0)
             rest_df[d] = design.degrees_of_freedom(obs_r)
-            rest_df_eff[d] = design.effective_degrees_of_freedom(rest_score, obs_r, rest_contributions)
+            rest_df_eff[d] = design.effective_degrees_of_freedom(rest_score, obs_r, rest_contributions,
+                                                                 share_kurtosis(rest_est[d], kinds))
             rest_census[d] = in_census(obs_r)
             diff_df[d] = design.degrees_of_freedom(observed)
     var_taylor = np.where(n > 0, var_taylor, np.nan)
