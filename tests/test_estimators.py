@@ -484,3 +484,17 @@ def test_cli_output_that_is_a_directory_is_refused(cli_files):
     (workdir / "outdir").mkdir()
     proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "-o", str(workdir / "outdir"))
     _assert_clean_failure(proc, workdir, "outdir", "is a directory")
+
+
+def test_an_empty_domain_has_no_variance_and_no_warning(design, sample):
+    """A domain nobody in the sample belongs to (a --by level without answers): NaN, without a
+    RuntimeWarning from the replicate variance."""
+    import warnings
+
+    values = np.column_stack([sample["y"], sample["y"]])
+    domains = np.column_stack([np.ones(len(sample), bool), np.zeros(len(sample), bool)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = estimate(design.with_replicates(RescaledBootstrap(50, seed=2)), values, domains, "share")
+        var = est.var_boot
+    assert np.isfinite(var[0]) and np.isnan(var[1]) and est.n[1] == 0

@@ -252,6 +252,53 @@ def test_effective_df_of_a_proportionate_sample_is_the_design_df():
     assert est.df_effective[0] == pytest.approx(117, rel=1e-9)
 
 
+def test_effective_df_of_a_rare_share_counts_the_instability_of_its_variance():
+    """A share of 5% in three equal strata of 40 (2 events each). A stratum's sample variance of a 0/1
+    variable has relative variance 2/(m-1) + kappa/m, kappa = (1 - 6pq)/(pq) = 15.05 its excess kurtosis,
+    so each stratum term carries k = 2 / (2/39 + 15.05/40) = 4.68 degrees of freedom, not 39: 14.0 in all
+    where the design df say 117."""
+    y = np.zeros(120)
+    y[[0, 1, 40, 41, 80, 81]] = 1.0
+    d = pd.DataFrame({"h": np.repeat(["a", "b", "c"], 40), "y": y})
+    design = StratifiedDesign.from_sample(d["h"], {"a": 4000, "b": 4000, "c": 4000})
+    est = estimate(design, d[["y"]].to_numpy(), np.ones((120, 1), bool), "share")
+    p = 0.05
+    kappa = (1 - 6 * p * (1 - p)) / (p * (1 - p))
+    k = 2 / (2 / 39 + kappa / 40)
+    assert est.df[0] == 117
+    assert est.df_effective[0] == pytest.approx(3 * k, rel=1e-9)
+    assert "degrees of freedom" not in est.table()["flag_reason"][0]  # 14 >= 8: no review on that count
+
+
+def test_effective_df_of_a_domain_counts_its_share_of_each_stratum():
+    """A domain holding half the units of three strata and a single unit of a fourth. Each stratum's
+    term is a sample variance over its n_g units, the domain's scores on a fraction pi_g of them and
+    zeros on the rest: excess kurtosis 3/pi_g - 3 for normal values, so k_g = 2 / (2/(n_g-1) + (3/pi_g - 3)/n_g).
+    The lone unit's stratum gets k = 0.67, not 0 (which would make the whole domain's df 0)."""
+    rng = np.random.default_rng(21)
+    d = pd.DataFrame({"h": np.repeat(["a", "b", "c", "e"], 40), "x": rng.normal(50, 10, 160)})
+    dom = np.tile([True, False], 80)
+    dom[d["h"].to_numpy() == "e"] = False
+    dom[120] = True  # one unit of stratum e
+    design = StratifiedDesign.from_sample(d["h"], {"a": 400, "b": 400, "c": 400, "e": 400})
+    est = estimate(design, d[["x"]].to_numpy(), dom[:, None], "mean")
+    w = design.weights
+    x = d["x"].to_numpy()
+    u = np.where(dom, w * (x - est.estimate[0]) / w[dom].sum(), 0.0)
+    c, k, common = [], [], []
+    for h in "abce":
+        rows = (d["h"] == h).to_numpy()
+        m, n = dom[rows].sum(), rows.sum()
+        c.append(0.9 * n / (n - 1) * np.sum((u[rows] - u[rows].mean()) ** 2))
+        common.append(0.9 * np.sum(w[rows & dom] ** 2))
+        k.append(2 / (2 / (n - 1) + (3 / (m / n) - 3) / n))
+    assert k[3] == pytest.approx(0.672, abs=1e-3)
+    expected = min(satterthwaite(c, k), satterthwaite(common, k), est.df[0])
+    assert est.df[0] == 61 - 4
+    assert est.df_effective[0] == pytest.approx(expected, rel=1e-9)
+    assert est.df_effective[0] > 8
+
+
 def test_nchs_reviews_a_share_with_few_effective_degrees_of_freedom():
     flag, reason = NCHS().flag(["share", "share"], [0.4, 0.4], [0.0004, 0.0004], [800, 800], [760, 760],
                                df_effective=[5.2, 40.0])

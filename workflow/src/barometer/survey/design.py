@@ -164,11 +164,13 @@ class StratifiedDesign:
         """Satterthwaite's effective degrees of freedom of a variance that is a sum of stratum terms.
 
         nu = (sum_g c_g)^2 / sum_g (c_g^2 / k_g), where k_g = 2 / relvar(c_g) are the degrees of freedom
-        of stratum g's term. For normal data k_g = m - 1 with m = min(n_g, units of the mask in g) (the
-        other units' scores are zero); for a variable with excess kurtosis kappa (per estimate,
-        ``kurtosis``; a 0/1 variable with share p has kappa = (1 - 6p(1-p)) / (p(1-p))) the relative
-        variance of a sample variance is 2/(m-1) + kappa/m, so k_g = 2 / (2/(m-1) + kappa/m): a rare
-        event makes each stratum's variance term far less stable than n_g - 1 suggests.
+        of stratum g's term. That term is a sample variance of the n_g scores of the stratum, whose
+        relative variance is 2/(n_g - 1) + kappa_g/n_g for scores with excess kurtosis kappa_g (n_g - 1
+        degrees of freedom for normal scores). The scores are the domain's values (excess kurtosis
+        ``kurtosis`` per estimate: 0 for normal data; for a 0/1 variable with share p,
+        (1 - 6p(1-p)) / (p(1-p))) on the fraction pi_g = m_g / n_g of the stratum's units in the
+        domain (``mask``) and zero on the others, so kappa_g = (kurtosis + 3) / pi_g - 3: few domain
+        units in a stratum, or a rare event, make its term far less stable than n_g - 1 suggests.
 
         Two sets of terms are used and the smaller nu kept, capped at the design df
         (``degrees_of_freedom``): the estimated contributions c_g (``taylor_contributions``), and those
@@ -183,12 +185,13 @@ class StratifiedDesign:
         if contributions is None:
             contributions = self.taylor_contributions(scores)
         indicator = self.variance_stratum_indicator()
-        n_g = self.variance_strata["n"].to_numpy(dtype=float)
-        m_g = np.minimum(n_g[:, None], indicator @ mask.astype(float))
+        n_g = self.variance_strata["n"].to_numpy(dtype=float)[:, None]
+        share_in_domain = (indicator @ mask.astype(float)) / n_g
         kappa = np.zeros(mask.shape[1]) if kurtosis is None else np.asarray(kurtosis, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            relvar = 2 / (m_g - 1) + kappa[None, :] / m_g
-            k_g = np.where(m_g > 1, 2 / relvar, 0.0)
+            kappa_g = (kappa[None, :] + 3) / share_in_domain - 3
+            relvar = 2 / (n_g - 1) + kappa_g / n_g
+            k_g = np.where((n_g > 1) & (share_in_domain > 0), 2 / relvar, 0.0)
         f_g = self.variance_strata["f"].to_numpy()
         common = np.where(self._variance_factor() > 0, 1 - f_g, 0.0)[:, None] * (indicator @ (mask * self.weights[:, None] ** 2))
         design_df = self.degrees_of_freedom(mask).astype(float)

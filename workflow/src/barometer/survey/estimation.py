@@ -270,7 +270,9 @@ def estimate_table(
     df_effective = est.df if est.df_effective is None else est.df_effective
     with np.errstate(invalid="ignore"):
         scale = np.fmax(np.abs(est.estimate), np.sqrt(np.abs(est.population_variance)))
-    var = np.where(negligible_variance(est.variance, scale) | census, 0.0, est.variance)
+    # a share of exactly 0 or 1 has no variance, nor has a census domain; and round-off is not variance
+    edge = share & ((est.estimate == 0) | (est.estimate == 1))
+    var = np.where(negligible_variance(est.variance, scale) | census | edge, 0.0, est.variance)
     low = np.full(size, np.nan)
     high = np.full(size, np.nan)
     note = np.full(size, "", dtype=object)
