@@ -14,6 +14,9 @@ rule clean:
     params:
         cleaning=config["cleaning"],
         pseudonymisation=config["pseudonymisation"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/{edition}/logs/clean.log",
     conda:

@@ -9,14 +9,16 @@
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import sys
 from pathlib import Path
 
 from .errors import BarometerError, InputError
 
-# numpy, pandas and the estimators are imported by the commands that need them: `barometer --help`
-# must start in well under a second
+# Start-up: `barometer --help` and argument errors must not pay for numpy/pandas/scipy (~1 s). Every
+# module that imports them is imported inside the command that needs it: numpy, pandas, the survey
+# library (scipy.sparse, and scipy.special inside the interval functions), io (pandas), rawdata
+# (pandas), config, manifest. The method names are repeated here (a test checks they match).
 SHARE_METHODS = ("korn_graubard", "korn_graubard_uncapped", "logit", "wilson", "percentile", "wald")  # survey.intervals
 OUTPUT_COLUMNS = ["variable", "domain", "unit", "estimate", "se", "se_taylor", "ci_low", "ci_high", "ci_method", "ci_note",
                   "n", "n_eff", "n_eff_kg", "df", "df_effective", "cv", "flag", "flag_reason", "uncovered_share"]
@@ -149,7 +151,8 @@ def run_estimate(args: argparse.Namespace):
             masks.append(mask)
             rows.append({"variable": v, "domain": name, "kind": kind})
     if args.replicates:
-        design = design.with_replicates(RescaledBootstrap(replicates=args.replicates, seed=args.seed, block_size=args.block_size))
+        design = design.with_replicates(RescaledBootstrap(replicates=args.replicates, seed=args.seed, block_size=args.block_size,
+                                                          precision=args.precision, threads=args.threads))
     est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows))
     standard = NCHS() if args.reliability == "nchs" else CVRule()
     table = est.table(ci=args.ci, mean_ci="wald" if args.ci != "percentile" else "percentile", level=args.level, standard=standard)
@@ -177,7 +180,7 @@ def _uncovered_share(population: dict, sampled: set, args: argparse.Namespace) -
     if not uncovered:
         return 0.0
     listed = ", ".join(f"{s!r} (N = {population[s]:,.0f})" for s in uncovered[:10]) + (", ..." if len(uncovered) > 10 else "")
-    what = (f"{len(uncovered)} population stratum{'' if len(uncovered) == 1 else 's'} without respondents: {listed}; "
+    what = (f"{len(uncovered)} population {'stratum' if len(uncovered) == 1 else 'strata'} without respondents: {listed}; "
             f"together {missing:,.0f} of N = {total:,.0f} firms, {share:.1%} of the population")
     if not args.allow_uncovered_strata:
         raise InputError(f"{what}. No respondent can stand for them, so the estimates would describe the covered "
@@ -191,6 +194,8 @@ def _uncovered_share(population: dict, sampled: set, args: argparse.Namespace) -
 
 def install_reconstruction(args: argparse.Namespace) -> None:
     """Copy results/reconstruction/<year>/responses.csv to editions.<year>.microdata, with a checksum file."""
+    import shutil
+
     from .config import load_config
     from .io import sha256_file
 
@@ -235,6 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--replicates", type=_replicates, default=1000, help="bootstrap replicates (0: linearisation only, else at least 2)")
     e.add_argument("--seed", type=_integer(0), default=1)
     e.add_argument("--block-size", type=_integer(1), default=250, help="replicates per random-number block")
+    e.add_argument("--precision", choices=["single", "double"], default="double",
+                   help="replicate products in float64, or float32 (SEs within 1e-6 relative; faster products)")
+    e.add_argument("--threads", type=_integer(0), default=0,
+                   help="replicate blocks computed at once (default 0: one per core, BLAS single-threaded); "
+                        "the results do not depend on it")
     e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
     e.add_argument("--level", type=_probability, default=0.95)
     e.add_argument("--reliability", choices=["nchs", "cv"], default="nchs")
@@ -286,6 +296,10 @@ def _probability(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "numpy" not in sys.modules:
+        # parallel replicate blocks, each with single-threaded BLAS (bootstrap.default_threads);
+        # must be set before numpy loads OpenBLAS; a value the user set is kept
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
     from .survey.errors import SurveyError
 

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from .codebook import Codebook
 from .errors import InputError
+
+# pandera (~0.45 s to import) is imported by the functions that validate: read_text and
+# sniff_delimiter serve the command line, which validates nothing with it.
 
 COMPANY_NUMBER = r"^BE ?0?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}$"
 NACE = r"^[0-9]{2}(\.[0-9]{1,2})?$"
@@ -98,6 +99,8 @@ def _check_columns(frame: pd.DataFrame, codebook: Codebook, path: Path) -> None:
 
 def export_schema(codebook: Codebook, strata: list[str], decimal: str = ".") -> pa.DataFrameSchema:
     """pandera schema of a raw export, built from the codebook (types are coerced from strings)."""
+    import pandera.pandas as pa
+
     ids = codebook.identifier_columns
     meta = codebook.metadata_columns
     screening = codebook.screening_columns
@@ -152,6 +155,8 @@ def load_export(path: str | Path, codebook: Codebook, strata: list[str]) -> pd.D
     """Read, coerce and validate the raw export; any problem raises InputError naming row and column."""
     path = Path(path)
     frame = coerce(read_export(path, codebook), codebook, path)
+    from pandera.errors import SchemaErrors
+
     schema = export_schema(codebook, strata)
     try:
         schema.validate(frame, lazy=True)

@@ -18,27 +18,32 @@ import gc
 import numpy as np
 
 from .errors import SurveyError
-from .intervals import _stats, normal_quantile
+from .intervals import normal_quantile, t_quantile
 
 ADJUSTMENTS = ("holm", "fdr_bh")
 
 
 def t_test(difference, se, df) -> tuple[np.ndarray, np.ndarray]:
     """(t, two-sided p) of differences against zero; p is NaN where the standard error is zero."""
+    from scipy.special import stdtr
+
     difference, se, df = (np.asarray(x, dtype=float) for x in (difference, se, df))
     with np.errstate(divide="ignore", invalid="ignore"):
         t = difference / se
-        p = np.where(se > 0, 2 * _stats().t.sf(np.abs(t), np.where(df > 0, df, 1)), np.nan)
+        # the t survival function (scipy.stats' t.sf evaluates the same stdtr)
+        p = np.where(se > 0, 2 * stdtr(np.where(df > 0, df, 1), -np.abs(t)), np.nan)
     return t, p
 
 
 def independent_difference(first: float, se_first: float, second: float, se_second: float,
                            level: float = 0.95) -> dict[str, float]:
     """second - first for independent estimates: se = sqrt(se1^2 + se2^2), normal interval and p-value."""
+    from scipy.special import ndtr
+
     z = normal_quantile(level)
     diff = second - first
     se = float(np.hypot(se_first, se_second))
-    p = float(2 * _stats().norm.sf(abs(diff) / se)) if se > 0 else np.nan
+    p = float(2 * ndtr(-abs(diff) / se)) if se > 0 else np.nan  # the normal survival function, as norm.sf
     return {"difference": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se, "p_value": p}
 
 
@@ -84,7 +89,7 @@ def adjusted_interval(difference, se, df, pvalues, adjusted, alpha: float, famil
         local = np.where((pvalues == 0) & (adjusted == 0), alpha / np.asarray(family_size, dtype=float), local)
     local = np.where(np.isfinite(local) & (local > 0), np.minimum(local, 1.0), np.nan)
     with np.errstate(invalid="ignore"):
-        t = _stats().t.ppf(1 - local / 2, np.where(df > 0, df, np.nan))
+        t = t_quantile(1 - local, df)
     return difference - t * se, difference + t * se, 1 - local
 
 
@@ -92,10 +97,11 @@ def tost(difference, se, df, margin) -> np.ndarray:
     """p-value of the two one-sided tests that |difference| < margin (Schuirmann 1987): the larger of
     P(T > (d + margin) / se) and P(T > (margin - d) / se), T ~ t_df. Below alpha exactly when the
     1 - 2 alpha interval lies inside (-margin, margin). NaN where the standard error is not positive."""
+    from scipy.special import stdtr  # the t distribution function (scipy.stats' t.sf(x) = stdtr(df, -x))
+
     difference, se, df, margin = (np.asarray(x, dtype=float) for x in (difference, se, df, margin))
-    stats = _stats()
     dof = np.where(df > 0, df, np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lower = stats.t.sf((difference + margin) / se, dof)
-        upper = stats.t.sf((margin - difference) / se, dof)
+        lower = stdtr(dof, -(difference + margin) / se)
+        upper = stdtr(dof, -(margin - difference) / se)
     return np.where(se > 0, np.maximum(lower, upper), np.nan)
