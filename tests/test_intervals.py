@@ -22,8 +22,7 @@ from scipy import stats
 
 from barometer.survey import NCHS, RescaledBootstrap, StratifiedDesign, estimate
 from barometer.survey.estimation import Estimates
-from barometer.survey.intervals import (effective_n, korn_graubard, korn_graubard_uncapped, share_interval,
-                                        wilson)
+from barometer.survey.intervals import korn_graubard, korn_graubard_uncapped, share_interval, wilson
 
 LEVEL = 0.95
 
