@@ -20,6 +20,7 @@ def test_the_shipped_configuration_is_valid(config):
     assert config["editions"]["2021"]["microdata"].endswith("ai_barometer_2021_responses.csv")
     assert config["bootstrap"]["replicates"] == 10000
     assert config["ci"]["method"] == "korn_graubard"
+    assert config["differences"]["family"] == "indicator_dimension" and config["differences"]["equivalence_margin"] == 5
 
 
 @pytest.mark.parametrize(
@@ -31,6 +32,9 @@ def test_the_shipped_configuration_is_valid(config):
         (("report", "languages"), ["en", "fr"], "report.languages.1", "fr"),
         (("editions", "2021", "codebook"), "codebook.json", "editions.2021.codebook", "does not match"),
         (("bootstrap", "singleton_strata", "policy"), "drop", "bootstrap.singleton_strata.policy", "drop"),
+        (("differences", "family"), "per_table", "differences.family", "per_table"),
+        (("differences", "equivalence_margin"), 0, "differences.equivalence_margin", "less than or equal to the minimum"),
+        (("ci", "method"), "korn_graubard_nchs", "ci.method", "korn_graubard_nchs"),
     ],
 )
 def test_an_invalid_value_is_rejected_naming_its_key(config, path, value, key, words):

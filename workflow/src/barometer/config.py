@@ -194,15 +194,28 @@ class IntervalSettings:
 
 @dataclass(frozen=True)
 class DifferenceSettings:
-    """``differences:``: which dimensions are tested against the rest, the multiplicity adjustment, alpha."""
+    """``differences:``: which dimensions are tested against the rest, the multiplicity adjustment and the
+    family of tests it runs over (for the claims), alpha, and the equivalence margin of "no difference"
+    claims (in the unit of the differences: percentage points for shares)."""
 
     dimensions: tuple[str, ...]
     adjust: str
     alpha: float
+    family: str = "indicator_dimension"
+    equivalence_margin: float = 5.0
+
+    FAMILIES = {"indicator_dimension": "indicator × dimension (every level of one dimension for one indicator)",
+                "claim_family": "claim family (the tests the claims of one sentence of the report rest on)",
+                "all_claims": "all claims (every test any claim rests on)"}
 
     @classmethod
     def from_config(cls, block: Mapping) -> DifferenceSettings:
-        return cls(dimensions=tuple(block["dimensions"]), adjust=block["adjust"], alpha=float(block["alpha"]))
+        return cls(dimensions=tuple(block["dimensions"]), adjust=block["adjust"], alpha=float(block["alpha"]),
+                   family=block["family"], equivalence_margin=float(block["equivalence_margin"]))
+
+    @property
+    def family_name(self) -> str:
+        return self.FAMILIES[self.family]
 
 
 def reliability_standard(reliability: Mapping, publication: Mapping) -> NCHS | CVRule:

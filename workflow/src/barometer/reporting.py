@@ -687,6 +687,10 @@ VERDICTS = {
     "opposite direction, not significant": ("opposite direction, not significant", "tegengestelde richting, niet significant"),
     "opposite direction": ("opposite direction", "tegengestelde richting"),
     "supported: no significant difference": ("supported: no significant difference", "bevestigd: geen significant verschil"),
+    "contradicted": ("contradicted", "weerlegd"),
+    "not assessable": ("not assessable", "niet te beoordelen"),
+    "no evidence either way": ("no evidence either way", "geen bewijs in een of andere richting"),
+    "not estimated": ("not estimated", "niet geschat"),
 }
 
 
@@ -738,10 +742,11 @@ def claims_table(ctx: Context) -> B.Table:
     rows = []
     for r in c.itertuples():
         rows.append([section_label(ctx, r.section), claim_statement(ctx, r.indicator, r.domain, r.direction),
-                     value_with_ci(ctx, r.difference, r.ci_low, r.ci_high, sign=True), p_value(ctx, r.p_adjusted),
+                     # the interval that matches the adjusted p-value beside it (it excludes 0 exactly when p (adj.) < alpha)
+                     value_with_ci(ctx, r.difference, r.ci_low_adjusted, r.ci_high_adjusted, sign=True), p_value(ctx, r.p_adjusted),
                      verdict_label(ctx, r.verdict)])
     return B.Table(["§", ctx.tr("Statement of the 2021 report", "Uitspraak van het rapport van 2021"),
-                    ctx.tr(f"Difference, pp ({ctx.level} CI)", f"Verschil, pp ({ctx.level}-BI)"), ctx.tr("p (adj.)", "p (gecorr.)"),
+                    ctx.tr("Difference, pp (adjusted CI)", "Verschil, pp (gecorrigeerd BI)"), ctx.tr("p (adj.)", "p (gecorr.)"),
                     ctx.tr("Verdict", "Oordeel")], rows,
                    caption=ctx.tr("The report's comparative statements, one by one", "De vergelijkende uitspraken van het rapport, één voor één"),
                    notes=ctx.tr("Difference: the domain minus the rest of the population, in percentage points; a test "

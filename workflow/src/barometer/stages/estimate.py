@@ -73,8 +73,9 @@ def bootstrap_estimates(i, o, params, wildcards) -> None:
     table["reliability_standard"] = standard.key
     table["variance_strata_policy"] = design.singleton_policy
     table = to_percent(table[~structural(table, codebook)].reset_index(drop=True))
-    differences = differences_table(pe, meta, DifferenceSettings.from_config(params.differences), ci.level)
-    claims = check_claims(read_claims(i.claims, i.package), differences, params.differences["alpha"])
+    settings = DifferenceSettings.from_config(params.differences)
+    differences = differences_table(pe, meta, settings, ci.level, standard)
+    claims = check_claims(read_claims(i.claims, i.package), differences, settings)
     table, differences, claims = _identified(i, table, differences, claims)
     write_csv(table, o.estimates)
     write_csv(differences, o.differences)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from ..cleaning import bundled
-from ..config import IntervalSettings, reliability_standard
+from ..config import DifferenceSettings, IntervalSettings, reliability_standard
 from ..crosssurvey import in_scope_response_rate, response_rate
 from ..io import read_csv, write_json
 from ..manifest import git_commit, git_describe, package_versions, source_date
@@ -43,6 +43,8 @@ def report(i, o, params, wildcards) -> None:
         "min_respondents": params.publication["min_respondents"],
         "singleton_policy": params.bootstrap["singleton_strata"]["policy"], "adjust": params.differences["adjust"],
         "reproduction": dict(params.reproduction),
+        "adjust_family": DifferenceSettings.from_config(params.differences).family_name,
+        "equivalence_margin": params.differences["equivalence_margin"],
         "population": int(load_frame(i.frame, Strata.load(i.strata))["population"].sum()),
         "bundled_reconstruction": bundled(accounting),
         "gap_official_value": float(official.iloc[0]) if len(official) else float("nan"),

@@ -114,9 +114,13 @@ class RescaledBootstrap:
         out = np.empty(replicates.shape[1])
         for start in range(0, replicates.shape[1], chunk):
             block = replicates[:, start : start + chunk]
-            with np.errstate(invalid="ignore"):
-                centre = np.nanmean(block, axis=0) if self.centre == "mean" else full_sample[start : start + chunk]
-            out[start : start + chunk] = self.scale * np.nansum((block - centre) ** 2, axis=0)
+            # an empty domain has no replicate estimate: its variance is NaN (quietly, not nanmean's warning)
+            count = np.count_nonzero(~np.isnan(block), axis=0)
+            if self.centre == "mean":
+                centre = np.where(count > 0, np.nansum(block, axis=0) / np.maximum(count, 1), np.nan)
+            else:
+                centre = full_sample[start : start + chunk]
+            out[start : start + chunk] = np.where(count > 0, self.scale * np.nansum((block - centre) ** 2, axis=0), np.nan)
         return out
 
 
