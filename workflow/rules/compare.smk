@@ -39,7 +39,7 @@ rule compare_surveys:
     threads: BLAS_THREADS
     params:
         seed=config["seed"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],

@@ -13,7 +13,7 @@ rule point_estimates:
         estimates="results/{edition}/estimates/point_estimates.csv",
     params:
         domains=config["estimation"]["domains"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
     log:
         "results/{edition}/logs/point_estimates.log",
     conda:
@@ -63,7 +63,7 @@ rule bootstrap_estimates:
     params:
         seed=config["seed"],
         domains=config["estimation"]["domains"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],

@@ -38,7 +38,7 @@ rule report:
         edition_label=config["editions"][REPORT_EDITION]["label"],
         language=config["report"]["language"],
         seed=config["seed"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],

@@ -103,13 +103,21 @@ def iter_blocks(design: StratifiedDesign, method: RescaledBootstrap, blocks: ran
         yield method.block_range(block)[0], block_factors(design, method, block)
 
 
-def replicate_weights(design: StratifiedDesign, method: RescaledBootstrap | None = None) -> np.ndarray:
+def replicate_weights(design: StratifiedDesign, method: RescaledBootstrap | None = None,
+                      first: int | None = None) -> np.ndarray:
     """All replicate weights w_i * a_i(b) as one (n x B) array (for export; estimators stream blocks).
-    ``method`` defaults to the design's own replicate method."""
+    ``method`` defaults to the design's own replicate method. ``first``: only the first replicates of
+    the method (an export smaller than the estimation). The blocks holding them are drawn whole and the
+    last one cut, so column b is the estimation's replicate b whatever ``first`` is; a method with
+    ``replicates=first`` would draw a cut last block from another position of its stream."""
     method = method or design.replicates
     if method is None:
         raise SurveyError("the design has no replicate method: use design.with_replicates(RescaledBootstrap(...))")
-    out = np.empty((design.n, method.replicates))
-    for start, factors in iter_blocks(design, method):
-        out[:, start : start + factors.shape[1]] = design.weights[:, None] * factors
+    count = method.replicates if first is None else int(first)
+    if not 1 <= count <= method.replicates:
+        raise SurveyError(f"cannot export the first {count} of {method.replicates} replicates")
+    out = np.empty((design.n, count))
+    for start, factors in iter_blocks(design, method, range(-(-count // method.block_size))):
+        stop = min(start + factors.shape[1], count)
+        out[:, start:stop] = design.weights[:, None] * factors[:, : stop - start]
     return out
