@@ -3,6 +3,8 @@
 
 
 rule point_estimates:
+    message:
+        "point_estimates {wildcards.edition}: point estimates of every indicator"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         weights="results/{edition}/weights/weights.csv",
@@ -23,6 +25,8 @@ rule point_estimates:
 
 
 rule reproduce:
+    message:
+        "reproduce {wildcards.edition}: the published numbers next to the estimates"
     input:
         values="results/{edition}/audit/published_values.csv",
         estimates="results/{edition}/estimates/point_estimates.csv",
@@ -42,6 +46,8 @@ rule reproduce:
 
 
 rule bootstrap_estimates:
+    message:
+        "bootstrap_estimates {wildcards.edition}: {params.bootstrap[replicates]} bootstrap replicates; intervals, flags, differences, claims"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         weights="results/{edition}/weights/weights.csv",
@@ -77,6 +83,8 @@ rule bootstrap_estimates:
 
 
 rule replicate_weights:
+    message:
+        "replicate_weights {wildcards.edition}: the first {params.bootstrap[export_replicates]} replicate weights -> {output.weights}"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         weights="results/{edition}/weights/weights.csv",

@@ -5,6 +5,8 @@
 
 
 rule figure:
+    message:
+        "figure {wildcards.edition} {wildcards.figure}"
     input:
         estimates="results/{edition}/estimates/estimates.csv",
         codebook=edition_file("codebook"),
@@ -29,6 +31,8 @@ rule figure:
 
 
 rule cross_survey_figure:
+    message:
+        "cross_survey_figure {wildcards.figure}"
     input:
         comparison="results/cross_survey/comparison.csv",
         differences="results/cross_survey/differences.csv",
@@ -58,6 +62,8 @@ rule cross_survey_figure:
 
 
 rule longitudinal_figure:
+    message:
+        "longitudinal_figure {wildcards.figure}"
     input:
         series="results/longitudinal/editions.csv",
         changes="results/longitudinal/changes.csv",

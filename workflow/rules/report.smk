@@ -2,6 +2,8 @@
 
 
 rule report:
+    message:
+        "report: rendering results/report/barometer.html and .pdf"
     input:
         qmd="reports/barometer.qmd",
         estimates=f"results/{REPORT_EDITION}/estimates/estimates.csv",
