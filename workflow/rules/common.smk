@@ -37,7 +37,7 @@ STAGE = "../scripts/stage.py"
 # the replicate products use BLAS threads; Snakemake gives a job at most --cores of them
 BLAS_THREADS = 4
 # the bootstrap block of the rules that estimate: without export_replicates, which only the replicate
-# export (rule replicate_weights) uses, so that changing it reruns nothing else
+# export (rule replicate_weights) uses, so that changing it reruns no estimation
 BOOTSTRAP = {key: value for key, value in config["bootstrap"].items() if key != "export_replicates"}
 
 

@@ -156,7 +156,7 @@ class Edition:
 class BootstrapSettings:
     """``bootstrap:``: the replicate method, and the singleton-stratum policy of the design.
     ``export_replicates``: how many of the replicates the export for other software holds (the first
-    ones); only the export's rule is given the key (None elsewhere), so changing it reruns nothing else."""
+    ones); only the export's rule is given the key (None elsewhere), so changing it reruns no estimation."""
 
     replicates: int
     block_size: int
