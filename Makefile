@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 CORES ?= all
 # One line per job (the rule's message: which stage, which edition or figure) and the progress; no
 # host banner and no rerun reasons. Errors are shown in full, with the log file of the failed job.
-SNAKEMAKE := $(BIN)/snakemake --cores $(CORES) --rerun-incomplete --quiet host reason
+# (--quiet takes several values: it comes first, so that a target after the options is not one of them.)
+SNAKEMAKE := $(BIN)/snakemake --quiet host reason --cores $(CORES) --rerun-incomplete
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages used only by the tests: R's survey package (the oracle), headless Chromium
 # (the report is opened as a reader would) and pdftoppm (PDF pages to images).
