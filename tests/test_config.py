@@ -80,3 +80,14 @@ def test_a_dry_run_builds_the_whole_dag(repo_copy):
     for rule in ("validate_sources", "clean", "weight", "point_estimates", "reproduce", "bootstrap_estimates",
                  "validate_cross_survey_sources", "compare_surveys", "figure", "report"):
         assert rule in result.stdout, f"rule {rule} missing from the dry run:\n{result.stdout}"
+
+
+def test_an_export_larger_than_the_estimation_stops_naming_the_key(repo_copy):
+    override = repo_copy / "small.yaml"
+    override.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500}}))  # export_replicates stays 1000
+    target = "results/2021/weights/replicate_weights.csv"
+    result = run_workflow(repo_copy, target, "--configfile", str(override), check=False)
+    assert result.returncode != 0
+    assert "key 'bootstrap.export_replicates': 1000 exceeds bootstrap.replicates (500)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (repo_copy / target).exists() and not (repo_copy / f"{target}.json").exists()

@@ -241,6 +241,20 @@ def test_replicate_worker_threads_give_identical_bits_blas_threads_round_off(tmp
         np.testing.assert_allclose(runs["2", "2"], runs["1", "1"], rtol=1e-12)
 
 
+def test_an_export_of_the_first_replicates_is_the_estimations_first_replicates(sample, design):
+    """replicate_weights(first=k) cuts whole blocks, so column b is the estimation's replicate b for
+    any k. A method of k replicates draws its cut last block from another place of the stream: equal
+    only where k is a multiple of the block size."""
+    spec = RescaledBootstrap(replicates=1100, seed=2024, block_size=250, stream=(3,))
+    full = replicate_weights(design, spec)
+    for k in (1000, 300, 1, 1100):
+        assert np.array_equal(replicate_weights(design, spec, first=k), full[:, :k]), k
+    assert np.array_equal(replicate_weights(design, RescaledBootstrap(1000, 2024, 250, (3,))), full[:, :1000])
+    assert not np.array_equal(replicate_weights(design, RescaledBootstrap(300, 2024, 250, (3,))), full[:, :300])
+    for k in (0, 1101):
+        with pytest.raises(SurveyError, match=f"the first {k} of 1100 replicates"):
+            replicate_weights(design, spec, first=k)
+
 # -- 6. Bootstrap variance of a linear statistic --------------------------------------------------
 def test_bootstrap_variance_of_a_total_estimates_the_taylor_variance(sample, design):
     spec = RescaledBootstrap(replicates=20000, seed=99, block_size=2000, centre="mse")

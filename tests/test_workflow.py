@@ -77,6 +77,15 @@ def test_changing_the_ci_method_reruns_exactly_what_depends_on_it(full_run):
     assert not {"validate_sources", "clean", "weight", "point_estimates", "reproduce", "validate_cross_survey_sources"} & set(plan)
 
 
+def test_changing_the_export_size_reruns_no_estimation(full_run):
+    """Only the export and the report (which prints the configuration's hash) depend on it."""
+    override = full_run / "export.yaml"
+    override.write_text(yaml.safe_dump({"bootstrap": {"export_replicates": 500}}))
+    assert set(planned_rules(run_workflow(full_run, "-n", "--configfile", str(override)))) == {"report", "default"}
+    plan = planned_rules(run_workflow(full_run, "-n", "results/2021/weights/replicate_weights.csv", "--configfile", str(override)))
+    assert plan == {"replicate_weights": 1}
+
+
 def test_editing_one_figure_reruns_only_that_figure_and_the_report(full_run, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(full_run, copy, symlinks=True)
@@ -202,12 +211,12 @@ def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_p
 def test_replicate_weights_export_reproduces_the_bootstrap_standard_errors(tmp_path):
     copy = copy_repository(tmp_path / "weights")
     settings = tmp_path / "b500.yaml"
-    settings.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500}}))
+    settings.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500, "export_replicates": 500}}))
     run_workflow(copy, "results/2021/weights/replicate_weights.parquet", "results/2021/estimates/estimates.csv",
                  "--configfile", str(settings))
     weights = pd.read_parquet(copy / "results/2021/weights/replicate_weights.parquet")
     meta = yaml.safe_load((copy / "results/2021/weights/replicate_weights.parquet.json").read_text())
-    assert meta["replicates"] == 500 and meta["scale"] == pytest.approx(1 / 500) and meta["mse"] is False
+    assert meta["replicates"] == meta["of_replicates"] == 500 and meta["scale"] == pytest.approx(1 / 500) and meta["mse"] is False
     respondents = pd.read_csv(copy / "results/2021/clean/respondents.csv", dtype={"sector": str})
     techs = [c for c in respondents if c.startswith("tech_")]
     y = (respondents.set_index("respondent")[techs] == 1).any(axis=1).astype(float).reindex(weights["respondent"]).to_numpy()

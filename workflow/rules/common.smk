@@ -41,6 +41,9 @@ STAGE = "../scripts/stage.py"
 # the bootstrap's replicate blocks run on worker threads (workflow/scripts/stage.py); Snakemake gives a
 # job at most --cores of them, and a cluster job asks for them (a profile can raise it: set-threads)
 BOOTSTRAP_THREADS = 2
+# the bootstrap block of the rules that estimate: without export_replicates, which only the replicate
+# export (rule replicate_weights) uses, so that changing it reruns no estimation
+BOOTSTRAP = {key: value for key, value in config["bootstrap"].items() if key != "export_replicates"}
 
 
 def edition(wildcards):

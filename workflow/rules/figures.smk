@@ -7,6 +7,8 @@
 
 
 rule figure:
+    message:
+        "figure {wildcards.edition} {wildcards.figure}"
     input:
         estimates="results/{edition}/estimates/estimates.csv",
         codebook=edition_file("codebook"),
@@ -37,6 +39,8 @@ rule figure:
 
 
 rule cross_survey_figure:
+    message:
+        "cross_survey_figure {wildcards.figure}"
     input:
         comparison="results/cross_survey/comparison.csv",
         differences="results/cross_survey/differences.csv",
@@ -72,6 +76,8 @@ rule cross_survey_figure:
 
 
 rule longitudinal_figure:
+    message:
+        "longitudinal_figure {wildcards.figure}"
     input:
         series="results/longitudinal/editions.csv",
         changes="results/longitudinal/changes.csv",

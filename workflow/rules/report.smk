@@ -4,6 +4,8 @@
 
 
 rule report:
+    message:
+        "report: rendering results/report/barometer.html and .pdf"
     input:
         qmd="reports/barometer.qmd",
         estimates=f"results/{REPORT_EDITION}/estimates/estimates.csv",
@@ -51,7 +53,7 @@ rule report:
         language=report_language,
         reproduction=config["reproduction"],
         seed=config["seed"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],

@@ -154,19 +154,33 @@ class Edition:
 
 @dataclass(frozen=True)
 class BootstrapSettings:
-    """``bootstrap:``: the replicate method, and the singleton-stratum policy of the design."""
+    """``bootstrap:``: the replicate method, and the singleton-stratum policy of the design.
+    ``export_replicates``: how many of the replicates the export for other software holds (the first
+    ones); only the export's rule is given the key (None elsewhere), so changing it reruns no estimation."""
 
     replicates: int
     block_size: int
     centre: str
     singleton_policy: str
     collapse_with: Mapping[str, str]
+    export_replicates: int | None = None
 
     @classmethod
     def from_config(cls, block: Mapping) -> BootstrapSettings:
         singleton = block["singleton_strata"]
+        export = block.get("export_replicates")
         return cls(replicates=int(block["replicates"]), block_size=int(block["block_size"]), centre=block["centre"],
-                   singleton_policy=singleton["policy"], collapse_with=dict(singleton.get("collapse_with") or {}))
+                   singleton_policy=singleton["policy"], collapse_with=dict(singleton.get("collapse_with") or {}),
+                   export_replicates=None if export is None else int(export))
+
+    def exported(self) -> int:
+        """The number of replicates to export: the first ``export_replicates`` of the estimation's."""
+        if self.export_replicates is None:
+            raise ConfigError("not set", key="bootstrap.export_replicates")
+        if self.export_replicates > self.replicates:
+            raise ConfigError(f"{self.export_replicates} exceeds bootstrap.replicates ({self.replicates}): the export "
+                              "holds the first replicates of the estimation", key="bootstrap.export_replicates")
+        return self.export_replicates
 
     def method(self, seed: int, stream: tuple[int, ...]) -> RescaledBootstrap:
         """The replicate method for one use: the configured seed, and a stream (e.g. the edition)."""
