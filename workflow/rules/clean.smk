@@ -14,6 +14,8 @@ rule clean:
     params:
         cleaning=config["cleaning"],
         pseudonymisation=config["pseudonymisation"],
+        # the sha256 of the bundled reconstruction: only that file may use the public default salt
+        bundled_sha256=lambda wc: edition(wc).get("bundled_sha256", ""),
     log:
         "results/{edition}/logs/clean.log",
     conda:
