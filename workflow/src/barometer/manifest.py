@@ -91,9 +91,10 @@ def verify_manifest(path: Path) -> list[str]:
         reported.add(name)
 
     run = read_run(results)
-    if run and run.get("status") in ("running", "failed"):
-        what = "failed" if run["status"] == "failed" else "did not finish (interrupted, or still running)"
-        problems.append(f"the last run {what}; until a complete run, results/ holds its partial state")
+    if run and run.get("status") in ("running", "failed", "partial"):
+        what = {"failed": "the last run failed", "running": "the last run did not finish (interrupted, or still running)",
+                "partial": "an earlier run failed and later runs did not make all it was to make"}[run["status"]]
+        problems.append(f"{what}; until a complete run, results/ holds a partial state")
         started = (results / FOLDER / RUN_RECORD).stat().st_mtime
         for name in run.get("outputs", []):
             where = record_path(name, results)
@@ -102,7 +103,8 @@ def verify_manifest(path: Path) -> list[str]:
             if remade:
                 continue
             if not Path(name).exists():
-                problem(name, "missing: the last run did not make it")
+                problem(name, "missing: the last run did not make it" if run["status"] != "partial"
+                        else "missing: an earlier run failed before making it")
             else:
                 problem(name, "stale: the last run was to remake it and did not")
 

@@ -115,9 +115,18 @@ def records(results: Path = Path("results")) -> list[dict]:
 
 
 def write_run(results: Path, status: str, outputs: Iterable[str] = ()) -> None:
-    """The run record: ``status`` (running, succeeded, failed) and the outputs concerned (planned, or
-    not made by the failed run)."""
+    """The run record: ``status`` (running, succeeded, failed, partial) and the outputs concerned (planned;
+    not made by the failed run; still missing after an earlier failure)."""
     _write_json({"status": status, "outputs": sorted(set(map(str, outputs)))}, results / FOLDER / RUN_RECORD)
+
+
+def finish_run(results: Path) -> None:
+    """After a successful run: 'succeeded', unless outputs an earlier failed or interrupted run did not
+    make are still missing (a later run of other targets does not make them): then 'partial', with those."""
+    previous = read_run(results) or {}
+    missing = [o for o in previous.get("outputs", []) if previous.get("status") in ("failed", "running", "partial")
+               and not Path(o).exists()]
+    write_run(results, "partial" if missing else "succeeded", missing)
 
 
 def read_run(results: Path) -> dict | None:
