@@ -56,4 +56,4 @@ system-deps:
 	fi
 
 clean-results:
-	rm -rf results/2* results/cross_survey results/longitudinal results/report results/manifest.csv .snakemake/incomplete
+	rm -rf results/2* results/cross_survey results/longitudinal results/report results/manifest.csv results/.provenance .snakemake/incomplete
