@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from barometer.manifest import verify_manifest, write_manifest
-from barometer.provenance import finish_run, record_job, record_path, write_run
+from barometer.provenance import finish_run, record_job, record_path, start_run, write_run
 
 
 def sha(path: str) -> str:
@@ -91,7 +91,10 @@ def test_a_failed_run_leaves_its_unmade_outputs_reported_until_they_are_made(tre
     assert problems[0] == "the last run failed; until a complete run, results/ holds a partial state"
     assert "results/2021/weights/weights.csv: missing: the last run did not make it" in problems
     assert "results/2021/estimates/estimates.csv: stale: the last run was to remake it and did not" in problems
-    finish_run(Path("results"))  # a later run of other targets
+    start_run(Path("results"), ["results/2021/audit/source_checks.csv"])  # a later run of other targets
+    write("results/2021/audit/source_checks.csv", "c\n1\n")
+    record_job("validate_sources", ["results/2021/audit/source_checks.csv"], ["code.py"])
+    finish_run(Path("results"))
     assert "results/2021/weights/weights.csv: missing: an earlier run failed before making it" in verify_manifest(Path("results/manifest.csv"))
     write("results/2021/weights/weights.csv", "w\n3\n")
     finish_run(Path("results"))

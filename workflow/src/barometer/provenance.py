@@ -120,12 +120,24 @@ def write_run(results: Path, status: str, outputs: Iterable[str] = ()) -> None:
     _write_json({"status": status, "outputs": sorted(set(map(str, outputs)))}, results / FOLDER / RUN_RECORD)
 
 
+def unmade(results: Path) -> list[str]:
+    """Outputs an earlier failed or interrupted run was to make and that are still missing."""
+    previous = read_run(results) or {}
+    if previous.get("status") not in ("failed", "running", "partial"):
+        return []
+    return [o for o in previous.get("outputs", []) if not Path(o).exists()]
+
+
+def start_run(results: Path, planned: Iterable[str]) -> None:
+    """On start: the outputs this run is to make, and those earlier runs did not make (so that a run of
+    other targets does not make them forgotten)."""
+    write_run(results, "running", [*map(str, planned), *unmade(results)])
+
+
 def finish_run(results: Path) -> None:
     """After a successful run: 'succeeded', unless outputs an earlier failed or interrupted run did not
     make are still missing (a later run of other targets does not make them): then 'partial', with those."""
-    previous = read_run(results) or {}
-    missing = [o for o in previous.get("outputs", []) if previous.get("status") in ("failed", "running", "partial")
-               and not Path(o).exists()]
+    missing = unmade(results)
     write_run(results, "partial" if missing else "succeeded", missing)
 
 
