@@ -1,6 +1,9 @@
 # Two commands (see README):
 #   make        set everything up, then run the whole workflow: raw data -> rendered report
 #   make test   set everything up (Debian packages the tests need included), then run the tests
+# On a Slurm cluster (README, "On a cluster"):
+#   make slurm        the whole workflow through the Slurm executor (profiles/slurm)
+#   make test-slurm   start a one-node Slurm on this machine, run the tests marked slurm, stop it
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # (the report is opened as a reader would) and pdftoppm (PDF pages to images).
 DEBIAN_TEST_PACKAGES := r-cran-survey chromium poppler-utils
 
-.PHONY: all run test test-fast verify reconstruct bench bench-full lock report-images system-deps clean-results
+.PHONY: all run slurm test test-slurm test-fast verify reconstruct bench bench-full lock report-images system-deps clean-results
 
 all: run
 
@@ -26,8 +29,27 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 run: $(VENV)/.installed
 	$(SNAKEMAKE)
 
+# Snakemake's Slurm executor plugin on top of the default install (the slurm extra, pinned with the
+# same versions of everything else in requirements-slurm.lock)
+$(VENV)/.installed-slurm: $(VENV)/.installed requirements-slurm.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-slurm.lock
+	touch $@
+
+# On the cluster this machine submits to. Account, partition, a lower --cores: SLURM_ARGS="..." or the
+# profile (profiles/slurm/config.yaml).
+SLURM_ARGS ?=
+slurm: $(VENV)/.installed-slurm
+	$(BIN)/snakemake --workflow-profile profiles/slurm $(SLURM_ARGS)
+
 test: $(VENV)/.installed system-deps
 	$(BIN)/python -m pytest
+
+# A real one-node Slurm on this machine (.ci/slurm-cluster.sh, installs slurm-wlm and munge when
+# missing); it is stopped whatever the tests do.
+test-slurm: $(VENV)/.installed-slurm
+	trap '.ci/slurm-cluster.sh stop' EXIT; \
+	.ci/slurm-cluster.sh start && \
+	SLURM_CONF="$$(.ci/slurm-cluster.sh conf)" BAROMETER_REQUIRE_SLURM=1 $(BIN)/python -m pytest -m slurm
 
 # The quick part of the suite: everything except the tests that run the whole workflow.
 test-fast: $(VENV)/.installed
@@ -43,9 +65,13 @@ reconstruct: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/run_all.py
 
+# requirements.lock: the default install (every extra but slurm); requirements-slurm.lock: the runtime
+# dependencies and the slurm extra, constrained to the versions of requirements.lock
 lock: $(VENV)/.installed
-	$(BIN)/pip-compile --quiet --all-extras --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links \
-	  --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --extra test --extra bench --extra dev --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements.lock pyproject.toml
+	$(BIN)/pip-compile --quiet --extra slurm --constraint requirements.lock --strip-extras --allow-unsafe --no-emit-index-url \
+	  --no-emit-find-links --output-file requirements-slurm.lock pyproject.toml
 	$(BIN)/python -m barometer.envfile requirements.lock envs/barometer.yaml
 
 system-deps:

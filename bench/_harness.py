@@ -36,6 +36,7 @@ class ChildRun:
     returncode: int
     stdout: str
     stderr: str
+    cpu_s: float = 0.0  # user + system seconds of the child (and the children it waited for)
 
     def check(self) -> ChildRun:
         if self.returncode != 0:
@@ -50,9 +51,14 @@ def emit(result: dict) -> None:
 
 def run_child(args: list[str], env: dict | None = None) -> ChildRun:
     """Run ``python <args>`` from the repository root; wall time and the child's own peak RSS."""
+    return run_command([sys.executable, *args], env)
+
+
+def run_command(command: list[str], env: dict | None = None) -> ChildRun:
+    """Run any command from the repository root; wall time (start to reaping) and its peak RSS."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, *args], cwd=REPO_ROOT, stdout=out, stderr=err,
+        proc = subprocess.Popen(command, cwd=REPO_ROOT, stdout=out, stderr=err,
                                 env={**os.environ, **(env or {})})
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -65,7 +71,8 @@ def run_child(args: list[str], env: dict | None = None) -> ChildRun:
         if line.startswith(RESULT_PREFIX):
             result = json.loads(line[len(RESULT_PREFIX):])
     # ru_maxrss is in kilobytes on Linux
-    return ChildRun(wall, usage.ru_maxrss * 1024, result, proc.returncode, stdout, stderr)
+    return ChildRun(wall, usage.ru_maxrss * 1024, result, proc.returncode, stdout, stderr,
+                    usage.ru_utime + usage.ru_stime)
 
 
 def children_max_rss_bytes() -> int:

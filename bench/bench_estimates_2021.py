@@ -1,13 +1,13 @@
 """Benchmark (a): the full 2021 estimate table with the configured bootstrap (B = 10,000).
 
 Two workloads, each in a fresh child process, repeated:
-  stage    barometer.pipeline.bootstrap_estimates itself, as Snakemake runs it (whatever the package
+  stage    barometer.stages.estimate.bootstrap_estimates itself, as Snakemake runs it (whatever the package
            currently does there: estimates of every indicator in every domain, complements and
            differences, intervals, reliability flags, CSV outputs), writing to a temporary directory.
            The time of each step is taken by wrapping the functions the stage calls.
   generic  the same table through the generic API (what the CLI uses, and what the stage did
            before estimate_partitioned): analysis_frame, build_estimands with the complements,
-           design_for, estimate(..., bootstrap=spec) with every replicate kept, estimate_table.
+           design_for, estimate() on the design with replicates, every replicate kept, Estimates.table.
 Wall time is that of the whole child (interpreter start and imports included); peak RSS is the
 child's. Targets: < 5 s wall and < 1 GB peak on 2 cores.
 
@@ -35,9 +35,12 @@ WEIGHTS = REPO_ROOT / "results/2021/weights/weights.csv"
 EDITION = "2021"
 TARGET_WALL_S = 5.0
 TARGET_RSS_GB = 1.0
-# functions the stage may call, timed where the pipeline module (or estimators) has them
-STAGE_STEPS = ("_analysis", "build_estimands", "design_for", "estimate", "estimate_partitioned", "estimate_table",
-               "_max_weight_share", "_max_weight_share_partitioned", "_differences", "check_claims", "write_csv")
+# functions the stage may call, timed in every module that holds them (the stage module imports some
+# by name, others inside the function from their own module)
+STAGE_STEPS = ("read_analysis", "design_for", "estimate_partitioned", "estimate_table", "max_weight_share_by_domain",
+               "differences_table", "check_claims", "write_csv")
+STAGE_MODULES = ("barometer.stages.estimate", "barometer.estimands", "barometer.survey.estimation", "barometer.differences",
+                 "barometer.claims", "barometer.io")
 
 
 def _stage_params(config: dict):
@@ -53,8 +56,12 @@ def _stage_inputs(config: dict):
     from types import SimpleNamespace
 
     block = config["editions"][EDITION]
+    results = RESPONDENTS.parents[2] / EDITION
     return SimpleNamespace(respondents=str(RESPONDENTS), weights=str(WEIGHTS), codebook=block["codebook"],
-                           strata=block["strata"], claims=block.get("claims"), package=config["published_sources"])
+                           strata=block["strata"], claims=block.get("claims"), package=config["published_sources"],
+                           accounting=str(results / "clean" / "accounting.csv"),
+                           bounds=str(results / "identification" / "bounds.csv"),
+                           difference_bounds=str(results / "identification" / "difference_bounds.csv"))
 
 
 def _timed(module, name: str, spent: dict) -> None:
@@ -77,21 +84,22 @@ def child_stage() -> None:
     from pathlib import Path
     from types import SimpleNamespace
 
-    from barometer import estimators, pipeline
+    import importlib
+
     from barometer.config import load_config
+    from barometer.stages import estimate as stage
 
     t_import = time.perf_counter()
     spent: dict[str, float] = {}
     for name in STAGE_STEPS:
-        for module in (pipeline, estimators):
-            if hasattr(module, name) and callable(getattr(module, name)):
+        for module in map(importlib.import_module, STAGE_MODULES):
+            if callable(getattr(module, name, None)):
                 _timed(module, name, spent)
-                break
     config = load_config()
     with tempfile.TemporaryDirectory() as tmp:
         out = SimpleNamespace(**{k: str(Path(tmp) / f"{k}.csv") for k in ("estimates", "differences", "claims", "variance_strata")})
         start = time.perf_counter()
-        pipeline.bootstrap_estimates(_stage_inputs(config), out, _stage_params(config), SimpleNamespace(edition=EDITION), config)
+        stage.bootstrap_estimates(_stage_inputs(config), out, _stage_params(config), SimpleNamespace(edition=EDITION))
         done = time.perf_counter()
         rows = sum(1 for _ in open(out.estimates)) - 1
         diffs = sum(1 for _ in open(out.differences)) - 1
@@ -107,28 +115,27 @@ def child_stage() -> None:
 def child_generic() -> None:
     import numpy as np
 
-    from barometer import pipeline
-    from barometer.analysis import build_estimands, design_for
-    from barometer.config import load_config
-    from barometer.estimators import estimate, estimate_table
-    from barometer.reliability import ReliabilityRule
+    from barometer.config import BootstrapSettings, IntervalSettings, load_config, reliability_standard
+    from barometer.estimands import build_estimands, design_for, level_order, read_analysis
+    from barometer.survey import estimate
 
     t_import = time.perf_counter()
     config = load_config()
     params = _stage_params(config)
-    codebook, strata, frame = pipeline._analysis(_stage_inputs(config), config)
+    inputs = _stage_inputs(config)
+    codebook, strata, frame = read_analysis(inputs.respondents, inputs.weights, inputs.codebook, inputs.strata)
     t_load = time.perf_counter()
-    es = build_estimands(frame, codebook, params.domains, pipeline.level_order(strata),
-                         complements=params.differences["dimensions"])
+    es = build_estimands(frame, codebook, params.domains, level_order(strata), complements=params.differences["dimensions"])
     t_estimands = time.perf_counter()
-    design = design_for(frame, params.bootstrap)
-    spec = pipeline.bootstrap_spec(params, EDITION)
+    bootstrap = BootstrapSettings.from_config(params.bootstrap)
+    spec = bootstrap.method(params.seed, (int(EDITION),))
+    design = design_for(frame, bootstrap).with_replicates(spec)
     t_design = time.perf_counter()
-    est = estimate(design, es.values, es.domains, es.table["kind"].to_numpy(), es.table, bootstrap=spec)
+    est = estimate(design, es.values, es.domains, es.table["kind"].to_numpy(), es.table)
     t_estimate = time.perf_counter()
-    rule = ReliabilityRule.from_config(params.reliability, params.publication)
-    result = estimate_table(est, ci_method=params.ci["method"], mean_method=params.ci["mean_method"],
-                            level=params.ci["level"], rule=rule)
+    ci = IntervalSettings.from_config(params.ci)
+    result = est.table(ci=ci.method, mean_ci=ci.mean_method, level=ci.level,
+                       standard=reliability_standard(params.reliability, params.publication))
     t_table = time.perf_counter()
     emit({
         "phases": {"imports": t_import - T0, "load": t_load - t_import, "build_estimands": t_estimands - t_load,
@@ -190,7 +197,7 @@ def main() -> int:
 
     stage = [run_child([__file__, "--child", "stage"], env=env).check() for _ in range(args.runs)]
     info = stage[0].result
-    print(f"\nstage: barometer.pipeline.bootstrap_estimates -> {info['rows']} estimate rows, {info['differences']} "
+    print(f"\nstage: barometer.stages.estimate.bootstrap_estimates -> {info['rows']} estimate rows, {info['differences']} "
           f"differences; B = {info['B']}, block_size = {info['block_size']}")
     verdicts("stage", *report("stage", stage))
 

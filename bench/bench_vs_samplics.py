@@ -11,7 +11,7 @@ factors by the sampling weights in *input* order, so unless the input is already
 label the replicate weights belong to the wrong units (see check_samplics_weights). The sample is
 therefore sorted by stratum label for both libraries, and samplics' rows are put back in input
 order through the unit id (_psu).
-barometer: StratifiedDesign.from_sample, estimate(..., bootstrap=spec) and estimate_table.
+barometer: StratifiedDesign.from_sample(...).with_replicates(spec), estimate() and Estimates.table.
 Both timed in this process, after one warm-up, several times; medians compared. Target: barometer
 at least 20x faster.
 
@@ -44,9 +44,7 @@ from samplics.estimation import ReplicateEstimator  # noqa: E402
 from samplics.utils.types import PopParam, RepMethod  # noqa: E402
 from samplics.weighting import ReplicateWeight  # noqa: E402
 
-from barometer.bootstrap import BootstrapSpec  # noqa: E402
-from barometer.design import StratifiedDesign  # noqa: E402
-from barometer.estimators import estimate, estimate_table  # noqa: E402
+from barometer.survey import RescaledBootstrap, StratifiedDesign, estimate  # noqa: E402
 
 N_UNITS = 1717
 INDICATORS = 20
@@ -117,10 +115,10 @@ def run_barometer(sample, B, seed):
     t0 = time.perf_counter()
     design = StratifiedDesign.from_sample(sample.unit_labels, sample.population)
     t_design = time.perf_counter()
-    spec = BootstrapSpec(replicates=B, seed=seed)
-    est = estimate(design, sample.values, True, sample.kinds, bootstrap=spec)
+    spec = RescaledBootstrap(replicates=B, seed=seed)
+    est = estimate(design.with_replicates(spec), sample.values, True, sample.kinds)
     t1 = time.perf_counter()
-    tab = estimate_table(est)
+    tab = est.table()
     t2 = time.perf_counter()
     return {"design": t_design - t0, "estimate": t1 - t_design, "table": t2 - t1, "total": t2 - t0,
             "se": tab["se"].to_numpy(),
@@ -154,7 +152,7 @@ def se_comparison(sample, B: int) -> pd.DataFrame:
     both_values = np.hstack([values, values])
     both_domains = np.hstack([np.ones((len(w), K), bool), np.repeat(large[:, None], K, axis=1)])
     both_kinds = kinds + kinds
-    ours = estimate(design, both_values, both_domains, both_kinds, bootstrap=BootstrapSpec(replicates=B, seed=7))
+    ours = estimate(design.with_replicates(RescaledBootstrap(replicates=B, seed=7)), both_values, both_domains, both_kinds)
     taylor_nofpc = estimate(no_fpc, both_values, both_domains, both_kinds)
 
     rw, rep = samplics_replicates(w, sample.unit_labels, B, seed=7)

@@ -1,11 +1,13 @@
-"""Run every benchmark and the coverage simulation in sequence, printing their tables (`make bench`).
+"""Run the engine's target comparisons and the coverage simulation in sequence (`make bench`).
 
-    .venv/bin/python bench/run_all.py            # the full set (3 min 28 s on 2 idle cores, 2026-11-23)
-    .venv/bin/python bench/run_all.py --quick    # smaller settings, a smoke run of a few minutes
+    .venv/bin/python bench/run_all.py            # bench_targets.py (R, 2021 table, 1e6 x 50, samplics) + coverage.py
+    .venv/bin/python bench/run_all.py --quick    # smaller settings without R, a smoke run of a few minutes
 
-Each script runs as its own process (so one's memory does not weigh on the next); the exit status is
-non-zero when any of them fails. Timings are only comparable on an otherwise idle machine: every
-script prints the load average when it starts.
+bench_targets.py prints the four comparisons as ratios or against their targets, each with the
+machine's arithmetic limit measured in the same run. The detailed scripts (bench_estimates_2021.py,
+bench_scaling.py, bench_vs_samplics.py) run on their own. Each script runs as its own process (so
+one's memory does not weigh on the next); the exit status is non-zero when any of them fails.
+Timings are only comparable on an otherwise idle machine: every script prints the load average.
 """
 
 from __future__ import annotations
@@ -19,16 +21,14 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 
 FULL = [
-    ["bench_estimates_2021.py"],
-    ["bench_scaling.py"],
-    ["bench_vs_samplics.py"],
+    ["bench_targets.py"],
     ["coverage.py"],
+    ["bench_identification.py"],
 ]
 QUICK = [
-    ["bench_estimates_2021.py", "--runs", "2", "--generic-runs", "1"],
-    ["bench_scaling.py", "--n", "1e3,1e4,1e5", "--B", "100,1000"],
-    ["bench_vs_samplics.py", "--B", "1000", "--runs", "3"],
+    ["bench_targets.py", "--only", "a,b,d", "--runs", "2", "--skip-r"],
     ["coverage.py", "--reps", "300", "--replicates", "200"],
+    ["bench_identification.py", "--runs", "1"],
 ]
 
 

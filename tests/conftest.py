@@ -29,12 +29,14 @@ def copy_repository(target: Path) -> Path:
     return target
 
 
-def run_workflow(workdir: Path, *args: str, env: dict | None = None, check: bool = True, timeout: int = 1800) -> subprocess.CompletedProcess:
-    """Run snakemake in ``workdir`` the way the Makefile does; the package is imported from the copy."""
+def run_workflow(workdir: Path, *args: str, env: dict | None = None, check: bool = True, timeout: int = 1800,
+                 cores: str | None = "2") -> subprocess.CompletedProcess:
+    """Run snakemake in ``workdir`` the way the Makefile does; the package is imported from the copy.
+    ``cores=None`` passes no --cores (a profile's, or none at all)."""
     environment = {k: v for k, v in os.environ.items() if k != "BAROMETER_SALT"}
     environment.update({"PYTHONPATH": str(workdir / "workflow" / "src"), **(env or {})})
-    result = subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=workdir, env=environment, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run([*SNAKEMAKE, *(["--cores", cores] if cores else []), *args], cwd=workdir, env=environment,
+                            capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed ({result.returncode}):\n{result.stderr[-6000:]}")
     return result

@@ -2,6 +2,9 @@
 
 5. Rescaled bootstrap factors: mean 1, positive, 1 in certainty strata, a fixed total per stratum;
    bit-identical however the replicate blocks are split, ordered or chunked; seeds/streams differ.
+   The random stream is the first release's; the replicate engine (deviations from counts, no factor
+   matrix) equals the explicit replicate weights, gives identical bits for any worker threads and
+   memory budget, and its float32 products move no SE by 1e-6.
 6. For a linear statistic the bootstrap variance estimates the Taylor variance with fpc (B = 20000),
    and a census stratum (f_h = 1) adds nothing to either.
 7. Closed forms: weighted means and totals, the stratified variance of a total, Korn-Graubard at
@@ -14,15 +17,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from barometer.survey import RescaledBootstrap, StratifiedDesign, SurveyError, estimate
-from barometer.survey.replicates import block_factors, replicate_weights
+from barometer.survey import RescaledBootstrap, StratifiedDesign, SurveyError, estimate, estimate_partitioned
 from barometer.survey.intervals import effective_n, korn_graubard, wilson
+from barometer.survey.replicates import block_factors, replicate_weights
 
 # stratum: (n_h, N_h); s5 is a census (f = 1), s6 holds a single unit
 STRATA = {"s1": (40, 4000), "s2": (25, 250), "s3": (30, 60), "s4": (20, 25), "s5": (12, 12), "s6": (1, 30)}
@@ -107,6 +111,134 @@ def test_replicates_identical_whatever_the_block_order_and_chunking(sample, desi
     for other in (RescaledBootstrap(1100, 2025, 250, (3,)), RescaledBootstrap(1100, 2024, 250, (4,)), RescaledBootstrap(1100, 2024, 250)):
         assert not np.any(np.all(replicate_weights(design, other) == full, axis=0) & (full.std(axis=0) > 0))
     assert not np.array_equal(block_factors(design, spec, 0), block_factors(design, spec, 1))
+
+
+def _reference_block_factors(design: StratifiedDesign, spec: RescaledBootstrap, block: int) -> np.ndarray:
+    """The random stream as first released (the code of block_factors (then barometer.bootstrap) before the
+    engine was rewritten, verbatim): the stream must stay this one."""
+    start, stop = spec.block_range(block)
+    b = stop - start
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(*spec.stream, block)))
+    factors = np.ones((design.n, b))
+    vs = design.variance_strata
+    order = np.argsort(design.unit_variance_stratum, kind="stable")
+    bounds = np.searchsorted(design.unit_variance_stratum[order], np.arange(len(vs) + 1))
+    for h, (n_h, f_h, policy) in enumerate(zip(vs["n"], vs["f"], vs["policy"])):
+        if n_h < 2 or policy == "certainty":
+            continue
+        units = order[bounds[h] : bounds[h + 1]]
+        draws = rng.integers(0, n_h, size=(b, n_h - 1))
+        draws += (np.arange(b) * n_h)[:, None]
+        counts = np.bincount(draws.ravel(), minlength=b * n_h).reshape(b, n_h).T
+        lam = np.sqrt(1.0 - f_h)
+        factors[units] = 1.0 - lam + lam * n_h / (n_h - 1) * counts
+    return factors
+
+
+def big_design(seed: int = 8):
+    """Strata larger than a product piece (bootstrap.PIECE_UNITS), a census and a singleton stratum,
+    domains cutting across strata, a variable with a large mean (float32 would lose it uncentred)."""
+    rng = np.random.default_rng(seed)
+    sizes = {"big": (5000, 60000), "mid": (700, 2000), "small": (40, 90), "census": (30, 30), "one": (1, 50)}
+    labels = np.repeat(list(sizes), [n for n, _ in sizes.values()])
+    n = len(labels)
+    design = StratifiedDesign.from_sample(labels, {h: N for h, (_, N) in sizes.items()}, singleton="certainty")
+    y = (rng.random(n) < np.where(labels == "big", 0.2, 0.45)).astype(float)
+    turnover = 1e6 + rng.gamma(2.0, 500.0, n)  # mean 1e6, sd ~700
+    x = rng.gamma(2.0, 10.0, n)
+    x[rng.random(n) < 0.1] = np.nan
+    region = rng.choice(["p", "q", "r"], n, p=[0.5, 0.3, 0.2])
+    return design, np.column_stack([y, turnover, x]), region
+
+
+def test_replicate_stream_unchanged_and_slices_of_draws_concatenate(sample, design):
+    """block_factors reproduces the first release's stream bit for bit, whatever the memory budget
+    (which only slices each stratum's draws: consecutive generator calls continue one stream)."""
+    spec = RescaledBootstrap(replicates=600, seed=7, block_size=250, stream=(2021,))
+    assert design.variance_strata["policy"].tolist().count("certainty") == 1  # the singleton
+    for block in range(spec.n_blocks):
+        reference = _reference_block_factors(design, spec, block)
+        for budget in (1, 1000, 10**9):  # 1 byte: one replicate per generator call
+            assert np.array_equal(block_factors(design, replace(spec, memory_budget=budget), block), reference)
+    big, _, _ = big_design()
+    spec = RescaledBootstrap(replicates=40, seed=3, block_size=25)
+    assert np.array_equal(block_factors(big, replace(spec, memory_budget=200_000), 1), _reference_block_factors(big, spec, 1))
+
+
+@pytest.mark.parametrize("precision", ["double", "single"])
+def test_replicates_identical_for_any_threads_memory_budget_and_block_split(precision):
+    design, values, region = big_design()
+    kinds = ["share", "total", "mean"]
+    domains = np.column_stack([np.ones(len(region), bool)] * 3 + [region == "q"] * 3)
+    values6 = np.hstack([values, values])
+    base = RescaledBootstrap(replicates=130, seed=5, block_size=50, stream=(1,), threads=1, precision=precision)
+    whole = estimate(design.with_replicates(base), values6, domains, kinds * 2)
+    part = estimate_partitioned(design.with_replicates(base), values, kinds, {"region": region}, keep_replicates=True)
+    for threads, budget in ((2, base.memory_budget), (3, 1), (1, 10**10), (2, 50_000)):
+        spec = replace(base, threads=threads, memory_budget=budget)
+        assert spec == base  # how to compute is not part of what is computed
+        assert np.array_equal(estimate(design.with_replicates(spec), values6, domains, kinds * 2).replicates, whole.replicates)
+        other = estimate_partitioned(design.with_replicates(spec), values, kinds, {"region": region}, keep_replicates=True)
+        assert np.array_equal(other.replicates, part.replicates)
+        assert np.array_equal(other.var_boot, part.var_boot, equal_nan=True)
+    for split in ([range(0, 1), range(1, 3)], [range(0, 2), range(2, 3)]):
+        pieces = [estimate(design.with_replicates(replace(base, threads=2)), values6, domains, kinds * 2, blocks=r).replicates
+                  for r in split]
+        assert np.array_equal(np.vstack(pieces), whole.replicates)
+
+
+def test_replicate_engine_equals_the_explicit_replicate_weights_and_float32_moves_ses_below_1e6():
+    """Replicate estimates from the deviations engine against sum_i w_i a_i(b) y_i with the explicit
+    factors (float64: to round-off); the float32 products change no SE by 1e-6 relative or more
+    (measured: ~3e-7 at most here and on 1e5 x 20 x B = 1000, bench/README.md)."""
+    design, values, region = big_design()
+    kinds = ["share", "total", "mean"]
+    domains = np.column_stack([np.ones(len(region), bool)] * 3 + [region == "q"] * 3)
+    values6, kinds6 = np.hstack([values, values]), kinds * 2
+    double = RescaledBootstrap(replicates=400, seed=11, block_size=100, precision="double")
+    est = estimate(design.with_replicates(double), values6, domains, kinds6)
+    W = replicate_weights(design, double)
+    observed = domains & ~np.isnan(values6)
+    num, den = W.T @ np.where(observed, values6, 0.0), W.T @ observed.astype(float)
+    explicit = np.where(np.array(kinds6) == "total", num, num / den)
+    np.testing.assert_allclose(est.replicates, explicit, rtol=1e-11)
+    assert not np.allclose(est.var_boot, 0)
+    single = estimate(design.with_replicates(replace(double, precision="single")), values6, domains, kinds6)
+    relative = np.abs(np.sqrt(single.var_boot / est.var_boot) - 1)
+    assert np.max(relative) < 1e-6 and np.max(relative) > 0
+    part = {p: estimate_partitioned(design.with_replicates(replace(double, precision=p)), values, kinds, {"region": region})
+            for p in ("single", "double")}
+    for key in ("var_boot",):
+        rel = np.abs(np.sqrt(part["single"].var_boot / part["double"].var_boot) - 1)
+        assert np.nanmax(rel) < 1e-6
+    rel = np.abs(np.sqrt(part["single"].difference["var_boot"][1:] / part["double"].difference["var_boot"][1:]) - 1)
+    assert np.nanmax(rel) < 1e-6
+    np.testing.assert_allclose(part["double"].var_boot[[0, 2]].ravel(), est.var_boot, rtol=1e-9)
+
+
+def test_replicate_worker_threads_give_identical_bits_blas_threads_round_off(tmp_path):
+    """In fresh processes: any number of worker threads gives the same bytes of replicates under one
+    BLAS setting. OpenBLAS's own thread count picks other kernels for the same product, which moves
+    the last bits (as it did before this engine; io.write_csv's 10 digits never show them): bounded
+    here at 1e-12 relative."""
+    script = (
+        "import sys; sys.path.insert(0, %r); from test_estimators import big_design; "
+        "from barometer.survey import RescaledBootstrap, estimate; import numpy as np; "
+        "d, v, r = big_design(); spec = RescaledBootstrap(120, 9, 40, threads=int(sys.argv[1]), precision=sys.argv[2]); "
+        "e = estimate(d.with_replicates(spec), np.hstack([v, v]), np.column_stack([np.ones(len(r), bool)] * 3 + [r == 'p'] * 3), "
+        "['share', 'total', 'mean'] * 2); np.save(sys.argv[3], e.replicates)"
+    ) % str(Path(__file__).parent)
+    for precision in ("double", "single"):
+        runs = {}
+        for blas, threads in (("1", "1"), ("1", "3"), ("2", "1"), ("2", "2")):
+            env = {**os.environ, "OPENBLAS_NUM_THREADS": blas, "PYTHONPATH": os.pathsep.join(sys.path)}
+            target = tmp_path / f"{precision}-{blas}-{threads}.npy"
+            out = subprocess.run([sys.executable, "-c", script, threads, precision, str(target)], capture_output=True,
+                                 text=True, env=env, timeout=120)
+            assert out.returncode == 0, out.stderr
+            runs[blas, threads] = np.load(target)
+        assert np.array_equal(runs["1", "1"], runs["1", "3"]) and np.array_equal(runs["2", "1"], runs["2", "2"])
+        np.testing.assert_allclose(runs["2", "2"], runs["1", "1"], rtol=1e-12)
 
 
 # -- 6. Bootstrap variance of a linear statistic --------------------------------------------------
@@ -238,6 +370,29 @@ def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off
         assert not table["flag_reason"].str.contains("effective n").any(), table["flag_reason"].tolist()
 
 
+def test_interval_quantiles_from_scipy_special_equal_scipy_stats():
+    """intervals.py takes the beta, t and normal quantiles from scipy.special (lighter to import):
+    the very numbers scipy.stats' ppf gives, on the arguments Korn-Graubard intervals use (x = p n_eff
+    successes out of n_eff, including 0, n_eff and invalid ones), and the t and normal quantiles."""
+    from scipy import special, stats
+
+    from barometer.survey.intervals import t_quantile
+
+    rng = np.random.default_rng(4)
+    n_eff = np.r_[rng.uniform(1, 5000, 20000), [1.0, 2.0, 7.0, 0.0, np.nan]]
+    x = n_eff * np.r_[rng.uniform(0, 1, 20000), [0.0, 1.0, 0.5, 0.5, 0.5]]
+    with np.errstate(invalid="ignore"):
+        for q in (0.025, 0.975, 0.005, 0.995):
+            for a, b in ((x, n_eff - x + 1), (x + 1, n_eff - x)):
+                assert np.array_equal(special.betaincinv(a, b, q), stats.beta.ppf(q, a, b), equal_nan=True)
+    df = np.r_[np.arange(0, 400), rng.uniform(0.5, 1e6, 2000), [np.inf, np.nan]]
+    for level in (0.9, 0.95, 0.99):
+        q = 1 - (1 - level) / 2
+        reference = np.where(df > 0, stats.t.ppf(q, np.where(df > 0, df, 1)), np.nan)
+        assert np.array_equal(t_quantile(level, df), reference, equal_nan=True)
+        assert special.ndtri(q) == stats.norm.ppf(q)
+
+
 def test_effective_n_of_an_srs_without_fpc_is_n():
     rng = np.random.default_rng(8)
     n = 200
@@ -294,6 +449,18 @@ def cli_files(tmp_path):
     data.to_csv(tmp_path / "survey.csv", index=False)
     pop.to_csv(tmp_path / "pop.csv", index=False)
     return tmp_path, data, pop
+
+
+def test_cli_start_up_imports_no_numerical_library():
+    """`barometer --help` (and argument errors) must start fast: parsing imports neither pandas nor
+    scipy (numpy only, for the interval names)."""
+    code = ("import sys, barometer.cli as c; c.build_parser().parse_args(['estimate', 'd.csv', '--strata', 's', "
+            "'--population', 'p.csv', '--vars', 'y', '-o', 'o.csv']); "
+            "print(sorted(m for m in ('pandas', 'scipy', 'scipy.stats', 'scipy.sparse', 'pandera') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
 
 
 def run_cli(workdir: Path, data: str = "survey.csv", pop: str = "pop.csv", variables: str = "uses_ai,spend", *extra: str):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -319,3 +320,7 @@ def test_r_reproduces_bootstrap_variance_from_exported_replicate_weights(sample,
     np.testing.assert_allclose([r["repweights"][f"{k}|est"] for k in keys], est.estimate, rtol=EXACT)
     var_r = np.array([r["repweights"][f"{k}|se"] for k in keys]) ** 2
     np.testing.assert_allclose(var_r, est.var_boot, rtol=EXACT)
+    # float32 products: the same variances within 2e-6 relative (SEs within 1e-6)
+    _, single = barometer_estimates(sample, design, bootstrap=replace(EXPORT_SPEC, precision="single"))
+    np.testing.assert_allclose(var_r, single.var_boot, rtol=2e-6)
+    assert not np.array_equal(single.var_boot, est.var_boot)

@@ -16,6 +16,9 @@ rule clean:
         pseudonymisation=config["pseudonymisation"],
         # the sha256 of the bundled reconstruction: only that file may use the public default salt
         bundled_sha256=lambda wc: edition(wc).get("bundled_sha256", ""),
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/{edition}/logs/clean.log",
     conda:

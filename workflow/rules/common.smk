@@ -43,8 +43,9 @@ REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
 ENV = "../../envs/barometer.yaml"
 # the script of every step; it calls barometer/stages/<rule file>.py, the function named as the rule
 STAGE = "../scripts/stage.py"
-# the replicate products use BLAS threads; Snakemake gives a job at most --cores of them
-BLAS_THREADS = 4
+# the bootstrap's replicate blocks run on worker threads (workflow/scripts/stage.py); Snakemake gives a
+# job at most --cores of them, and a cluster job asks for them (a profile can raise it: set-threads)
+BOOTSTRAP_THREADS = 2
 
 
 def edition(wildcards):
@@ -80,6 +81,15 @@ def stage_code(rule, also=()):
 def figure_code(wildcards):
     """The figure module a figure job draws with, and what it imports."""
     return _relative(code_inputs.files(code_inputs.closure({f"barometer.figures.{wildcards.figure}"})))
+
+
+def identification_files(edition):
+    """The identify outputs an estimate stage merges (none for an edition without published values)."""
+    if not config["editions"][str(edition)].get("published"):
+        return {}
+    base = f"results/{edition}/identification"
+    return {"bounds": f"{base}/bounds.csv", "difference_bounds": f"{base}/difference_bounds.csv",
+            "harmonised_bounds": f"{base}/harmonised_bounds.csv"}
 
 
 def published_editions():

@@ -10,6 +10,9 @@ rule validate_cross_survey_sources:
         code=stage_code("validate_cross_survey_sources"),
     output:
         checks=report("results/cross_survey/source_checks.csv", caption="../report/cross_survey_checks.rst", category="Audit"),
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/cross_survey/logs/validate_cross_survey_sources.log",
     conda:
@@ -28,19 +31,24 @@ rule compare_surveys:
         codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
         strata=config["editions"][CROSSWALK_EDITION]["strata"],
         published_values=f"results/{CROSSWALK_EDITION}/audit/published_values.csv",
+        accounting=f"results/{CROSSWALK_EDITION}/clean/accounting.csv",
+        harmonised_bounds=identification_files(CROSSWALK_EDITION).get("harmonised_bounds", []),
         code=stage_code("compare_surveys"),
     output:
         harmonised="results/cross_survey/harmonised_estimates.csv",
         comparison=report("results/cross_survey/comparison.csv", caption="../report/comparison.rst", category="Cross-survey"),
         differences="results/cross_survey/differences.csv",
         gap="results/cross_survey/gap_decomposition.csv",
-    threads: BLAS_THREADS
+    threads: BOOTSTRAP_THREADS
     params:
         seed=config["seed"],
         bootstrap=config["bootstrap"],
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/cross_survey/logs/compare_surveys.log",
     conda:

@@ -14,6 +14,9 @@ rule point_estimates:
     params:
         domains=config["estimation"]["domains"],
         bootstrap=config["bootstrap"],
+    resources:
+        mem_mb=1200,
+        runtime=5,
     log:
         "results/{edition}/logs/point_estimates.log",
     conda:
@@ -33,6 +36,9 @@ rule reproduce:
         summary="results/{edition}/estimates/reproduction_summary.csv",
     params:
         tolerances=config["reproduction"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/{edition}/logs/reproduce.log",
     conda:
@@ -49,13 +55,17 @@ rule bootstrap_estimates:
         strata=edition_file("strata"),
         claims=edition_file("claims"),
         package=config["published_sources"],
+        accounting="results/{edition}/clean/accounting.csv",
+        # bounds from the published record (rules/identify.smk), merged for the bundled reconstruction
+        bounds=lambda w: identification_files(w.edition).get("bounds", []),
+        difference_bounds=lambda w: identification_files(w.edition).get("difference_bounds", []),
         code=stage_code("bootstrap_estimates"),
     output:
         estimates=report("results/{edition}/estimates/estimates.csv", caption="../report/estimates.rst", category="Estimates"),
         differences=report("results/{edition}/estimates/differences.csv", caption="../report/differences.rst", category="Estimates"),
         claims="results/{edition}/estimates/claims.csv",
         variance_strata="results/{edition}/weights/variance_strata.csv",
-    threads: BLAS_THREADS
+    threads: BOOTSTRAP_THREADS  # replicate blocks run on the job's threads (workflow/scripts/stage.py)
     params:
         seed=config["seed"],
         domains=config["estimation"]["domains"],
@@ -64,6 +74,9 @@ rule bootstrap_estimates:
         reliability=config["reliability"],
         publication=config["publication"],
         differences=config["differences"],
+    resources:
+        mem_mb=1100,
+        runtime=5,
     log:
         "results/{edition}/logs/bootstrap_estimates.log",
     conda:
@@ -87,6 +100,9 @@ rule replicate_weights:
     params:
         seed=config["seed"],
         bootstrap=config["bootstrap"],
+    resources:
+        mem_mb=1500,
+        runtime=10,
     log:
         "results/{edition}/logs/replicate_weights_{format}.log",
     conda:

@@ -20,6 +20,12 @@ rule figure:
         level=config["ci"]["level"],
     wildcard_constraints:
         figure="|".join(catalogue.names("edition")),
+    resources:
+        mem_mb=1000,
+        runtime=1,
+    # all figure jobs go to the cluster as one job (profiles/slurm: group-components)
+    group:
+        "figures"
     log:
         "results/{edition}/logs/figures/{figure}.log",
     conda:
@@ -49,6 +55,12 @@ rule cross_survey_figure:
         edition=CROSSWALK_EDITION,
     wildcard_constraints:
         figure="|".join(catalogue.names("cross_survey")),
+    resources:
+        mem_mb=1000,
+        runtime=1,
+    # all figure jobs go to the cluster as one job (profiles/slurm: group-components)
+    group:
+        "figures"
     log:
         "results/cross_survey/logs/figures/{figure}.log",
     conda:
@@ -77,6 +89,12 @@ rule longitudinal_figure:
         edition=CROSSWALK_EDITION,
     wildcard_constraints:
         figure="|".join(catalogue.names("longitudinal")),
+    resources:
+        mem_mb=1000,
+        runtime=1,
+    # all figure jobs go to the cluster as one job (profiles/slurm: group-components)
+    group:
+        "figures"
     log:
         "results/longitudinal/logs/figures/{figure}.log",
     conda:

@@ -12,6 +12,9 @@ rule longitudinal:
     params:
         editions=EDITIONS,
         level=config["ci"]["level"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/longitudinal/logs/longitudinal.log",
     conda:

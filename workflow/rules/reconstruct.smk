@@ -16,6 +16,9 @@ rule reconstruct_microdata:
         microdata="results/reconstruction/{edition}/responses.csv",
     params:
         seed=config["seed"],
+    resources:
+        mem_mb=1100,
+        runtime=30,
     log:
         "results/reconstruction/{edition}/reconstruct.log",
     conda:

@@ -45,6 +45,9 @@ rule report:
         differences=config["differences"],
         gap=read_yaml(config["cross_survey"]["crosswalk"])["gap"],
         config_sha256=config_hash(config),
+    resources:
+        mem_mb=1600,
+        runtime=5,
     log:
         "results/report/logs/report.log",
     conda:

@@ -14,6 +14,9 @@ rule validate_sources:
     output:
         checks=report("results/{edition}/audit/source_checks.csv", caption="../report/source_checks.rst", category="Audit"),
         values="results/{edition}/audit/published_values.csv",
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/{edition}/logs/validate_sources.log",
     conda:

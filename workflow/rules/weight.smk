@@ -12,6 +12,9 @@ rule weight:
         diagnostics=report("results/{edition}/weights/diagnostics.csv", caption="../report/weights.rst", category="Weights"),
     params:
         weighting=config["weighting"],
+    resources:
+        mem_mb=1000,
+        runtime=5,
     log:
         "results/{edition}/logs/weight.log",
     conda:

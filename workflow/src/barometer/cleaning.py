@@ -162,6 +162,11 @@ def _accounting(raw: pd.DataFrame, respondents: pd.DataFrame, exclusions: pd.Dat
     return pd.DataFrame(rows, columns=["count", "detail", "records"])
 
 
+def bundled(accounting: pd.DataFrame) -> bool:
+    """Whether the cleaned records are the bundled reconstruction (the 'data' row of accounting.csv)."""
+    return bool(accounting.loc[accounting["count"] == "data", "records"].iloc[0])
+
+
 def usable_counts(respondents: pd.DataFrame, strata: Strata) -> pd.Series:
     counts = respondents["stratum"].value_counts()
     return counts.reindex(strata.ids, fill_value=0).astype(int)

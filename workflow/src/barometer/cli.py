@@ -9,26 +9,29 @@
 from __future__ import annotations
 
 import argparse
-import shutil
+import os
 import sys
 from pathlib import Path
 
 from .errors import BarometerError, InputError
 
-# numpy, pandas and the estimators are imported by the commands that need them: `barometer --help`
-# must start in well under a second
+# Start-up: `barometer --help` and argument errors must not pay for numpy/pandas/scipy (~1 s). Every
+# module that imports them is imported inside the command that needs it: numpy, pandas, the survey
+# library (scipy.sparse, and scipy.special inside the interval functions), io (pandas), rawdata
+# (pandas), config, manifest. The method names are repeated here (a test checks they match).
 SHARE_METHODS = ("korn_graubard", "logit", "wilson", "percentile", "wald")  # barometer.survey.intervals
 OUTPUT_COLUMNS = ["variable", "domain", "estimate", "se", "se_taylor", "ci_low", "ci_high", "n", "n_eff", "df", "cv", "flag"]
 
 
 def _read_table(path: str, what: str):
+    import io
+
     import pandas as pd
 
     from .rawdata import read_text, sniff_delimiter
 
     text = read_text(path)
     delimiter = sniff_delimiter(text.splitlines()[0], Path(path))
-    import io
 
     try:
         return pd.read_csv(io.StringIO(text), sep=delimiter, decimal="," if delimiter == ";" else ".")
@@ -114,7 +117,8 @@ def run_estimate(args: argparse.Namespace):
             masks.append(mask)
             rows.append({"variable": v, "domain": name, "kind": kind})
     if args.replicates:
-        design = design.with_replicates(RescaledBootstrap(replicates=args.replicates, seed=args.seed, block_size=args.block_size))
+        design = design.with_replicates(RescaledBootstrap(replicates=args.replicates, seed=args.seed, block_size=args.block_size,
+                                                          precision=args.precision, threads=args.threads))
     est = estimate(design, np.column_stack(columns), np.column_stack(masks), [r["kind"] for r in rows], pd.DataFrame(rows))
     standard = NCHS() if args.reliability == "nchs" else CVRule()
     table = est.table(ci=args.ci, mean_ci="wald" if args.ci != "percentile" else "percentile", level=args.level, standard=standard)
@@ -128,6 +132,8 @@ def install_reconstruction(args: argparse.Namespace) -> None:
     (editions.<year>.bundled_sha256). A regenerated file is byte-identical to the committed one
     (tests/test_reconstruction.py); if the reconstruction changes on purpose, this says which sha256
     to commit."""
+    import shutil
+
     from .config import bundled_microdata, load_config
     from .io import sha256_file
 
@@ -175,6 +181,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--replicates", type=_integer(0), default=1000, help="bootstrap replicates (0: linearisation only)")
     e.add_argument("--seed", type=_integer(0), default=1)
     e.add_argument("--block-size", type=_integer(1), default=250, help="replicates per random-number block")
+    e.add_argument("--precision", choices=["single", "double"], default="double",
+                   help="replicate products in float64, or float32 (SEs within 1e-6 relative; faster products)")
+    e.add_argument("--threads", type=_integer(0), default=0,
+                   help="replicate blocks computed at once (default 0: one per core, BLAS single-threaded); "
+                        "the results do not depend on it")
     e.add_argument("--ci", choices=SHARE_METHODS, default="korn_graubard", help="interval for 0/1 variables (means: wald, or percentile)")
     e.add_argument("--level", type=_probability, default=0.95)
     e.add_argument("--reliability", choices=["nchs", "cv"], default="nchs")
@@ -214,6 +225,10 @@ def _probability(text: str) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if "numpy" not in sys.modules:
+        # parallel replicate blocks, each with single-threaded BLAS (bootstrap.default_threads);
+        # must be set before numpy loads OpenBLAS; a value the user set is kept
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     args = build_parser().parse_args(argv)
     from .survey.errors import SurveyError
 

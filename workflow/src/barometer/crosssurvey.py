@@ -166,14 +166,17 @@ def domain_contrast(est: Estimates, gap: dict, level: float) -> dict:
     return {"difference": 100 * c.difference[0], "ci_low": 100 * low[0], "ci_high": 100 * high[0]}
 
 
-def gap_table(est: Estimates, harmonised: pd.DataFrame, gap: dict, values: pd.DataFrame, published: pd.DataFrame,
-              level: float) -> pd.DataFrame:
+def official_value(values: pd.DataFrame, gap: dict) -> float:
+    """The official benchmark the gap is measured against (crosswalk ``gap.official``)."""
+    return float(values.set_index("value_id").at[gap["official"], "value"])
+
+
+def gap_table(est: Estimates, harmonised: pd.DataFrame, gap: dict, official: float, rate: float, level: float) -> pd.DataFrame:
     """The gap to the official benchmark (crosswalk ``gap:``): what the domain explains and what remains."""
     h = harmonised.set_index(["indicator", "domain"])
-    official = float(values.set_index("value_id").at[gap["official"], "value"])
     return gap_decomposition(h.loc[(gap["indicator"], gap["barometer_domain"])].to_dict(),
                              h.loc[(gap["indicator"], gap["harmonised_domain"])].to_dict(),
-                             domain_contrast(est, gap, level), official, response_rate(published, gap))
+                             domain_contrast(est, gap, level), official, rate)
 
 
 def gap_decomposition(barometer_all: dict, barometer_10plus: dict, domain_difference: dict, official: float,

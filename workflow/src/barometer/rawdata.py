@@ -28,12 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
 
 from .codebook import Codebook
 from .errors import InputError
 from .privacy import Redactor, mask
+
+# pandera (~0.45 s to import) is imported by the functions that validate: read_text and
+# sniff_delimiter serve the command line, which validates nothing with it.
 
 COMPANY_NUMBER = r"^BE ?0?[0-9]{3}\.?[0-9]{3}\.?[0-9]{3}$"
 NACE = r"^[0-9]{2}(\.[0-9]{1,2})?$"
@@ -179,6 +180,8 @@ def _check_columns(header: list[str], codebook: Codebook, path: Path) -> None:
 
 def export_schema(codebook: Codebook, strata: list[str], max_employees: float = np.inf) -> pa.DataFrameSchema:
     """pandera schema of a raw export, built from the codebook (types are coerced from strings)."""
+    import pandera.pandas as pa
+
     ids = codebook.identifier_columns
     meta = codebook.metadata_columns
     screening = codebook.screening_columns
@@ -275,6 +278,8 @@ def load_export(path: str | Path, codebook: Codebook, strata: list[str], max_emp
     raw = read_export(path, codebook)
     redactor = Redactor(raw[list(codebook.identifier_columns.values())].stack().tolist())
     frame = coerce(raw, codebook, path, redactor)
+    from pandera.errors import SchemaErrors
+
     schema = export_schema(codebook, strata, max_employees)
     try:
         schema.validate(frame, lazy=True)

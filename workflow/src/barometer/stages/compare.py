@@ -7,19 +7,17 @@ import logging
 
 import pandas as pd
 
-from ..config import BootstrapSettings, IntervalSettings, read_yaml, reliability_standard
-from ..crosssurvey import comparison_table, differences_table, gap_table, harmonised_estimands, load_crosswalk
-from ..estimands import design_for, read_analysis, to_percent
+from ..config import read_yaml
 from ..io import read_csv, write_csv
 from ..published import read_resource
-from ..source_checks import CROSS_SURVEY_CHECKS, CheckContext, cross_survey_values, load_errata, validate_with_errata
-from ..survey import estimate
 
 __all__ = ["validate_cross_survey_sources", "compare_surveys"]
 log = logging.getLogger("barometer")
 
 
 def validate_cross_survey_sources(i, o, params, wildcards) -> None:
+    from ..source_checks import CROSS_SURVEY_CHECKS, CheckContext, cross_survey_values, load_errata, validate_with_errata
+
     table = read_resource(i.package, "cross_survey")
     raw = pd.read_csv(i.values, dtype=str, keep_default_na=False)
     relations = (read_yaml(i.checks) or {}).get("relations", [])
@@ -30,6 +28,12 @@ def validate_cross_survey_sources(i, o, params, wildcards) -> None:
 
 
 def compare_surveys(i, o, params, wildcards) -> None:
+    from ..config import BootstrapSettings, IntervalSettings, reliability_standard
+    from ..crosssurvey import (comparison_table, differences_table, gap_table, harmonised_estimands, load_crosswalk,
+                               official_value, response_rate)
+    from ..estimands import design_for, read_analysis, to_percent
+    from ..survey import estimate
+
     values = read_resource(i.package, "cross_survey")
     crosswalk = load_crosswalk(i.crosswalk, values)
     codebook, strata, frame = read_analysis(i.respondents, i.weights, i.codebook, i.strata)
@@ -43,7 +47,27 @@ def compare_surveys(i, o, params, wildcards) -> None:
                                       standard=reliability_standard(params.reliability, params.publication)))
     comparison = comparison_table(crosswalk, values, read_resource(i.package, "sources"), harmonised, ci.level)
     write_csv(harmonised, o.harmonised)
-    write_csv(comparison, o.comparison)
     write_csv(differences_table(comparison, harmonised, ci.level), o.differences)
     # the gap to the official benchmark: the domain (5-9 employees) and what remains
-    write_csv(gap_table(est, harmonised, crosswalk["gap"], values, read_csv(i.published_values), ci.level), o.gap)
+    g = crosswalk["gap"]
+    official, rate = official_value(values, g), response_rate(read_csv(i.published_values), g)
+    gap = gap_table(est, harmonised, g, official, rate, ci.level)
+    comparison, gap = _identified(i, comparison, gap, g, official, rate)
+    write_csv(comparison, o.comparison)
+    write_csv(gap, o.gap)
+
+
+def _identified(i, comparison, gap, gap_spec, official, rate):
+    """What supports each number (see stages/estimate.py): the harmonised domains' bounds."""
+    from ..cleaning import bundled
+    from ..errors import BarometerError
+    from ..identification import merge_comparison, merge_gap, microdata_columns
+
+    if not bundled(read_csv(i.accounting)):
+        return microdata_columns(comparison), microdata_columns(gap)
+    if not i.harmonised_bounds:
+        raise BarometerError("the bundled reconstruction needs the edition's published values for its identification "
+                             "(editions.<year>.published)")
+    harmonised = read_csv(i.harmonised_bounds)
+    harmonised["minus"] = harmonised["minus"].fillna("")
+    return merge_comparison(comparison, harmonised), merge_gap(gap, harmonised, gap_spec, official, rate)

@@ -72,13 +72,33 @@ def bootstrap_estimates(i, o, params, wildcards) -> None:
     table["max_weight_share"] = granularity[domain_of_row, indicator_of_row]
     table["reliability_standard"] = standard.key
     table["variance_strata_policy"] = design.singleton_policy
-    write_csv(to_percent(table[~structural(table, codebook)].reset_index(drop=True)), o.estimates)
-
+    table = to_percent(table[~structural(table, codebook)].reset_index(drop=True))
     differences = differences_table(pe, meta, DifferenceSettings.from_config(params.differences), ci.level)
+    claims = check_claims(read_claims(i.claims, i.package), differences, params.differences["alpha"])
+    table, differences, claims = _identified(i, table, differences, claims)
+    write_csv(table, o.estimates)
     write_csv(differences, o.differences)
-    write_csv(check_claims(read_claims(i.claims, i.package), differences, params.differences["alpha"]), o.claims)
+    write_csv(claims, o.claims)
     write_csv(design.variance_strata.assign(singleton_policy=design.singleton_policy), o.variance_strata)
     log.info("%d estimates, %d differences, B = %d", len(table), len(differences), design.replicates.replicates)
+
+
+def _identified(i, estimates, differences, claims):
+    """What supports each number: bounds from the published record on the bundled reconstruction
+    (rules/identify.smk), 'microdata' on supplied data."""
+    from ..cleaning import bundled
+    from ..errors import BarometerError
+    from ..identification import merge_bounds, merge_claims, microdata_columns
+
+    if not bundled(read_csv(i.accounting)):
+        return microdata_columns(estimates), microdata_columns(differences), microdata_columns(claims)
+    if not i.bounds:
+        raise BarometerError("the bundled reconstruction needs the edition's published values for its identification "
+                             "(editions.<year>.published)")
+    difference_bounds = read_csv(i.difference_bounds, dtype={"level": str})
+    return (merge_bounds(estimates, read_csv(i.bounds), ["indicator", "domain"], str(i.bounds)),
+            merge_bounds(differences, difference_bounds, ["indicator", "dimension", "level"], str(i.difference_bounds)),
+            merge_claims(claims, difference_bounds))
 
 
 def replicate_weights(i, o, params, wildcards) -> None:

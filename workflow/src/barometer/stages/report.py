@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+from ..cleaning import bundled
 from ..config import IntervalSettings, reliability_standard
 from ..crosssurvey import response_rate
 from ..io import read_csv, write_json
@@ -37,7 +38,7 @@ def report(i, o, params, wildcards) -> None:
         "min_respondents": params.publication["min_respondents"],
         "singleton_policy": params.bootstrap["singleton_strata"]["policy"], "adjust": params.differences["adjust"],
         "population": int(load_frame(i.frame, Strata.load(i.strata))["population"].sum()),
-        "bundled_reconstruction": bool(accounting.loc[accounting["count"] == "data", "records"].iloc[0]),
+        "bundled_reconstruction": bundled(accounting),
         "gap_official_value": float(official.iloc[0]) if len(official) else float("nan"),
         "response_rate": response_rate(read_csv(i.published_values), params.gap),
         "git_commit": git_commit(root), "config_hash": params.config_sha256, "versions": package_versions(),

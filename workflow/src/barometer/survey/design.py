@@ -197,30 +197,32 @@ def _variance_strata(
             s = target[s]
         return s
 
-    rows = []
-    for s in strata["stratum"]:
-        rows.append((s, root(s)))
-    mapping = pd.DataFrame(rows, columns=["stratum", "root"])
-    merged = mapping.merge(strata[["stratum", "N", "n"]], on="stratum")
+    # plain dictionaries over the (few dozen) strata: a pandas merge and groupby here took 15 of the
+    # 18 ms of from_sample (measured), more than the bootstrap of a 2,000-unit sample
+    names_all = list(strata["stratum"])
+    roots = {s: root(s) for s in names_all}
+    population = dict(zip(names_all, strata["N"].to_numpy(dtype=float)))
+    sizes = dict(zip(names_all, strata["n"].to_numpy()))
+    members_of: dict[str, list[str]] = {}
+    for s in names_all:
+        members_of.setdefault(roots[s], []).append(s)
     groups = []
-    for r, members in merged.groupby("root", sort=True):
-        names = sorted(members["stratum"])
-        label = "+".join(names)
+    for r in sorted(members_of):
+        names = sorted(members_of[r])
         pol = "certainty" if policy.get(r) == "certainty" and len(names) == 1 else ("collapsed" if len(names) > 1 else "standard")
         groups.append(
             {
-                "variance_stratum": label,
+                "variance_stratum": "+".join(names),
                 "root": r,
                 "members": ";".join(names),
-                "N": float(members["N"].sum()),
-                "n": int(members["n"].sum()),
+                "N": float(sum(population[m] for m in members_of[r])),
+                "n": int(sum(sizes[m] for m in members_of[r])),
                 "policy": pol,
             }
         )
     vs = pd.DataFrame(groups)
     vs["f"] = vs["n"] / vs["N"]
-    root_index = pd.Series(np.arange(len(vs)), index=vs["root"])
-    stratum_root = mapping.set_index("stratum")["root"]
-    per_stratum = root_index.reindex(stratum_root.reindex(strata["stratum"]).to_numpy()).to_numpy()
+    position = {r: k for k, r in enumerate(vs["root"])}
+    per_stratum = np.array([position[roots[s]] for s in names_all], dtype=np.int64)
     unit_variance_stratum = per_stratum[unit_stratum]
     return vs.drop(columns="root"), unit_variance_stratum, notes

@@ -19,7 +19,7 @@ from .design import StratifiedDesign
 from .errors import SurveyError
 from .intervals import effective_n, effective_n_mean, mean_interval, share_interval
 from .reliability import NCHS, _Standard
-from .replicates import RescaledBootstrap, iter_blocks
+from .replicates import RescaledBootstrap, iter_block_deviations
 
 KINDS = ("share", "mean", "total")
 
@@ -133,19 +133,30 @@ def estimate(
         raise SurveyError(f"unknown estimate kinds {sorted(unknown)}, expected {KINDS}")
     observed = domains & ~np.isnan(values)
     num = np.where(observed, values, 0.0)
-    den = observed.astype(float)
     ratio = kinds != "total"
     w = design.weights
+    # Many estimands share a denominator (same domain, same respondents): one column per distinct one.
+    den_unique, den_index = unique_columns(observed)
+    den_unique = den_unique.astype(float)
 
-    num_total = w @ num
-    den_total = w @ den
+    K = values.shape[1]
+    # a slice of columns at a time: the n x K temporaries (denominators, scores, deviations, their
+    # squares) stay a few MB instead of several n x K arrays (3 GB at n = 10^6, K = 50). Numerator
+    # and denominator totals come from products of the same shape, so that a share of 1 is exactly 1.
+    slices = [slice(first, first + 32) for first in range(0, K, 32)]
+    num_total, den_total = np.empty(K), np.empty(K)
+    for c in slices:
+        num_total[c], den_total[c] = w @ num[:, c], w @ observed[:, c].astype(float)
+    var_taylor, pop_var = np.empty(K), np.empty(K)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(ratio, num_total / den_total, num_total)
-        scores = np.where(ratio, w[:, None] * (num - est * den) / den_total, w[:, None] * num)
-        deviation = np.where(observed, values - np.where(ratio, est, num_total / den_total), 0.0)
-        pop_var = (w @ (deviation**2)) / den_total
-    scores = np.nan_to_num(scores)
-    var_taylor = design.taylor_variance(scores)
+        for c in slices:
+            den = observed[:, c].astype(float)
+            scores = np.where(ratio[c], w[:, None] * (num[:, c] - est[c] * den) / den_total[c], w[:, None] * num[:, c])
+            var_taylor[c] = design.taylor_variance(np.nan_to_num(scores))
+            deviation = np.where(observed[:, c], values[:, c] - np.where(ratio[c], est[c], num_total[c] / den_total[c]), 0.0)
+            pop_var[c] = (w @ (deviation**2)) / den_total[c]
+    del scores, deviation, den
     n = observed.sum(axis=0)
     var_taylor = np.where(n > 0, var_taylor, np.nan)
     df = design.degrees_of_freedom(observed)
@@ -157,7 +168,7 @@ def estimate(
 
     reps = None
     if design.replicates is not None:
-        reps = _replicate_estimates(design, num, den, ratio, design.replicates, blocks)
+        reps = _replicate_estimates(design, num, den_unique, den_index, num_total, den_total, ratio, design.replicates, blocks)
     return Estimates(
         estimands=estimands,
         estimate=est,
@@ -177,25 +188,29 @@ def estimate(
 def _replicate_estimates(
     design: StratifiedDesign,
     num: np.ndarray,
-    den: np.ndarray,
+    den_unique: np.ndarray,
+    den_index: np.ndarray,
+    num_total: np.ndarray,
+    den_total: np.ndarray,
     ratio: np.ndarray,
     spec: RescaledBootstrap,
     blocks: range | None,
 ) -> np.ndarray:
-    # Many estimands share a denominator (same domain, same respondents): multiply each distinct
-    # denominator column once.
-    den_unique, den_index = unique_columns(den)
+    """(B x K) replicate estimates: full-sample totals plus each replicate's deviation from them
+    (replicates.iter_block_deviations), numerator over denominator for ratios (denominators: the
+    distinct columns ``den_unique``, estimand k's being column ``den_index[k]``; full-sample totals
+    per estimand)."""
+    K = num.shape[1]
     blocks = blocks if blocks is not None else range(spec.n_blocks)
     total = sum(spec.block_range(b)[1] - spec.block_range(b)[0] for b in blocks)
-    out = np.empty((total, num.shape[1]))
+    out = np.empty((total, K))
     row = 0
-    for _, factors in iter_blocks(design, spec, blocks):
-        rep_w = factors * design.weights[:, None]  # (n x b)
-        rep_num = rep_w.T @ num
-        rep_den = (rep_w.T @ den_unique)[:, den_index]
+    for _, dev in iter_block_deviations(design, spec, [num, den_unique], blocks=blocks):
+        rep_num = num_total + dev[0, :, :K]
+        rep_den = den_total + dev[0, :, K:][:, den_index]
         with np.errstate(divide="ignore", invalid="ignore"):
-            out[row : row + factors.shape[1]] = np.where(ratio, rep_num / rep_den, rep_num)
-        row += factors.shape[1]
+            out[row : row + dev.shape[1]] = np.where(ratio, rep_num / rep_den, rep_num)
+        row += dev.shape[1]
     return out
 
 
@@ -371,14 +386,13 @@ def estimate_partitioned(
     den_sorted = [den[order] for _, order, _, _ in groups]
 
     def sums(weights: np.ndarray, matrix: np.ndarray, matrix_sorted: list[np.ndarray]) -> np.ndarray:
-        """(D, I) weighted sums of ``matrix`` per domain; weights (n,) or (n, b) -> (D, b, I)."""
-        single = weights.ndim == 1
-        out = np.empty((D, I) if single else (D, weights.shape[1], I))
-        out[0] = weights @ matrix if single else weights.T @ matrix
+        """(D, I) weighted sums of ``matrix`` per domain."""
+        out = np.empty((D, I))
+        out[0] = weights @ matrix
         for (_, order, slices, first), mo in zip(groups, matrix_sorted):
             wo = weights[order]
             for k, (a, b) in enumerate(slices):
-                out[first + k] = wo[a:b] @ mo[a:b] if single else wo[a:b].T @ mo[a:b]
+                out[first + k] = wo[a:b] @ mo[a:b]
         return out
 
     def ratios(numerator, denominator):
@@ -426,6 +440,7 @@ def estimate_partitioned(
             rest_n[d] = obs_r.sum(axis=0)
             rest_df[d] = design.degrees_of_freedom(obs_r)
             diff_df[d] = design.degrees_of_freedom(observed)
+    score = rest_score = obs_d = obs_r = None  # n x I each: not kept through the bootstrap
     var_taylor = np.where(n > 0, var_taylor, np.nan)
 
     var_boot = np.full((D, I), np.nan)
@@ -438,20 +453,45 @@ def estimate_partitioned(
         moments = [[np.zeros((D, I)), np.zeros((D, I))] for _ in range(3)]
         empty_rest = ~(np.nan_to_num(rest_n) > 0)
         kept = np.empty((bootstrap.replicates, D, I)) if keep_replicates else None
-        for start, factors in iter_blocks(design, bootstrap):
-            rep_w = factors * w[:, None]
-            rn, rd = sums(rep_w, num, num_sorted), sums(rep_w, den, den_sorted)  # (D, b, I)
+        # each unit's output row in every grouping: 'all' (row 0), then each partition's levels
+        # (the levels of a partition cover every unit, so 'all' is the sum of the first partition's
+        # rows: one grouping fewer to multiply)
+        groupings: list = [] if groups else [None]
+        for _, order, slices, first in groups:
+            codes = np.empty(n_units, dtype=np.intp)
+            for k, (a, b) in enumerate(slices):
+                codes[order[a:b]] = first + k
+            groupings.append(codes)
+        # indicators answered by the same units share one denominator column; the n x I arrays the
+        # linearisation used are released before the replicate plan copies the data
+        del den, den_sorted, num_sorted
+        den_unique, den_index = unique_columns(observed)
+        den_unique = den_unique.astype(float)
+        def block_moments(start: int, dev: np.ndarray):
+            """Per block, in the worker thread: sums and sums of squares of the deviations of the
+            estimates, complements and differences from their centres (and the estimates if kept)."""
+            if groups:
+                dev[0] = dev[groups[0][3] : groups[0][3] + len(groups[0][2])].sum(axis=0)
+            rn, rd = num_sum[:, None, :] + dev[:, :, :I], den_sum[:, None, :] + dev[:, :, I:][:, :, den_index]  # (D, b, I)
             theta = ratios(rn, rd)
             with np.errstate(divide="ignore", invalid="ignore"):
                 # an empty complement (all respondents inside the domain) is exactly empty, whatever
                 # round-off 'all minus domain' leaves
                 theta_rest = np.where(empty_rest[:, None, :], np.nan, ratios(rn[0][None] - rn, rd[0][None] - rd))
-            for (s1, s2), value, c in zip(moments, (theta, theta_rest, theta - theta_rest), centre):
-                deviation = np.nan_to_num(value - c[:, None, :], nan=0.0, posinf=0.0, neginf=0.0)
-                s1 += deviation.sum(axis=1)
-                s2 += (deviation**2).sum(axis=1)
+            sums = []
+            for value, c in zip((theta, theta_rest, theta - theta_rest), centre):
+                deviation = value - c[:, None, :]
+                deviation[~np.isfinite(deviation)] = 0.0
+                sums.append((deviation.sum(axis=1), np.einsum("dbi,dbi->di", deviation, deviation)))
+            return sums, (np.moveaxis(theta, 1, 0) if kept is not None else None)
+
+        for start, (sums, theta) in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D,
+                                                          then=block_moments):
+            for (s1, s2), (d1, d2) in zip(moments, sums):  # in block order, as one loop would
+                s1 += d1
+                s2 += d2
             if kept is not None:
-                kept[start : start + factors.shape[1]] = np.moveaxis(theta, 1, 0)
+                kept[start : start + theta.shape[0]] = theta
         B = bootstrap.replicates
         out = []
         for s1, s2 in moments:
