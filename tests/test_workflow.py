@@ -165,18 +165,19 @@ def test_the_manifest_lists_every_output_and_verifies(full_run):
     assert row["rule"] == "clean" and row["rows"] == 1717
     bundled = hashlib.sha256((full_run / "data/raw/microdata/ai_barometer_2021_responses.csv").read_bytes()).hexdigest()
     # every output made from the responses descends from the bundled export (the report, the comparison
-    # and the longitudinal view too); the checks of the published sources from none
+    # and the longitudinal view too); the checks of the published sources and the bounds they alone
+    # support from none
     lineage = manifest.set_index("path")["microdata_sha256"].fillna("")
-    audit = lineage.index.str.contains("/audit/|cross_survey/source_checks")
-    assert (lineage[audit] == "").all() and audit.sum() == 3
-    assert (lineage[~audit] == f"2021={bundled}").all()
+    published_only = lineage.index.str.contains("/audit/|/identification/|cross_survey/source_checks")
+    assert (lineage[published_only] == "").all() and published_only.sum() == 6
+    assert (lineage[~published_only] == f"2021={bundled}").all()
     # the recorded inputs are those the job read: the report's include the estimates' checksum
     record = json.loads((full_run / "results/.provenance/report/barometer.html.json").read_text())
     estimates = full_run / "results/2021/estimates/estimates.csv"
     assert record["inputs"]["results/2021/estimates/estimates.csv"] == hashlib.sha256(estimates.read_bytes()).hexdigest()
     # the manifest lists outputs only: no log, no staging folder, no provenance record
     assert not manifest["path"].str.contains(r"logs/|\.log$|\.render-|\.provenance").any()
-    assert len(manifest) == 79
+    assert len(manifest) == 82
     ok = verify(full_run)
     assert ok.returncode == 0 and "all files match" in ok.stdout, ok.stdout
     tampered = full_run / "results/2021/weights/diagnostics.csv"
