@@ -5,6 +5,8 @@ include: "workflow/Snakefile"
 
 # An included file's default target does not carry over to the including file, so name it here.
 rule default:
+    message:
+        "default: every output of the workflow is made"
     default_target: True
     input:
         rules.all.input,

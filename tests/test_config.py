@@ -20,6 +20,7 @@ def test_the_shipped_configuration_is_valid(config):
     assert config["editions"]["2021"]["microdata"].endswith("ai_barometer_2021_responses.csv")
     assert config["bootstrap"]["replicates"] == 10000
     assert config["ci"]["method"] == "korn_graubard"
+    assert config["differences"]["family"] == "indicator_dimension" and config["differences"]["equivalence_margin"] == 5
 
 
 @pytest.mark.parametrize(
@@ -28,9 +29,12 @@ def test_the_shipped_configuration_is_valid(config):
         (("bootstrap", "replicates"), -5, "bootstrap.replicates", "minimum"),
         (("seed",), -1, "seed", "minimum"),
         (("ci", "method"), "bayesian", "ci.method", "bayesian"),
-        (("report", "language"), "fr", "report.language", "fr"),
+        (("report", "languages"), ["en", "fr"], "report.languages.1", "fr"),
         (("editions", "2021", "codebook"), "codebook.json", "editions.2021.codebook", "does not match"),
         (("bootstrap", "singleton_strata", "policy"), "drop", "bootstrap.singleton_strata.policy", "drop"),
+        (("differences", "family"), "per_table", "differences.family", "per_table"),
+        (("differences", "equivalence_margin"), 0, "differences.equivalence_margin", "less than or equal to the minimum"),
+        (("ci", "method"), "korn_graubard_nchs", "ci.method", "korn_graubard_nchs"),
     ],
 )
 def test_an_invalid_value_is_rejected_naming_its_key(config, path, value, key, words):
@@ -129,3 +133,14 @@ def test_every_configured_input_file_must_be_readable(config, tmp_path):
     message = str(err.value)
     assert f"key 'editions.2021.microdata': {tmp_path / 'missing.csv'} does not exist" in message
     assert f"key 'editions.2021.errata': {tmp_path} is a directory, not a file" in message
+
+
+def test_an_export_larger_than_the_estimation_stops_naming_the_key(repo_copy):
+    override = repo_copy / "small.yaml"
+    override.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500}}))  # export_replicates stays 1000
+    target = "results/2021/weights/replicate_weights.csv"
+    result = run_workflow(repo_copy, target, "--configfile", str(override), check=False)
+    assert result.returncode != 0
+    assert "key 'bootstrap.export_replicates': 1000 exceeds bootstrap.replicates (500)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (repo_copy / target).exists() and not (repo_copy / f"{target}.json").exists()

@@ -241,6 +241,20 @@ def test_replicate_worker_threads_give_identical_bits_blas_threads_round_off(tmp
         np.testing.assert_allclose(runs["2", "2"], runs["1", "1"], rtol=1e-12)
 
 
+def test_an_export_of_the_first_replicates_is_the_estimations_first_replicates(sample, design):
+    """replicate_weights(first=k) cuts whole blocks, so column b is the estimation's replicate b for
+    any k. A method of k replicates draws its cut last block from another place of the stream: equal
+    only where k is a multiple of the block size."""
+    spec = RescaledBootstrap(replicates=1100, seed=2024, block_size=250, stream=(3,))
+    full = replicate_weights(design, spec)
+    for k in (1000, 300, 1, 1100):
+        assert np.array_equal(replicate_weights(design, spec, first=k), full[:, :k]), k
+    assert np.array_equal(replicate_weights(design, RescaledBootstrap(1000, 2024, 250, (3,))), full[:, :1000])
+    assert not np.array_equal(replicate_weights(design, RescaledBootstrap(300, 2024, 250, (3,))), full[:, :300])
+    for k in (0, 1101):
+        with pytest.raises(SurveyError, match=f"the first {k} of 1100 replicates"):
+            replicate_weights(design, spec, first=k)
+
 # -- 6. Bootstrap variance of a linear statistic --------------------------------------------------
 def test_bootstrap_variance_of_a_total_estimates_the_taylor_variance(sample, design):
     spec = RescaledBootstrap(replicates=20000, seed=99, block_size=2000, centre="mse")
@@ -300,22 +314,32 @@ def test_estimates_equal_hand_computed_weighted_means_and_totals():
     assert est.var_taylor[0] == pytest.approx(112.0 / 44**2, rel=1e-13)
 
 
+def kg_n(n, df):
+    """The effective n of Korn-Graubard where the variance is zero: n (t_{n-1} / t_df)^2 (NCHS, CDC)."""
+    from scipy import stats
+
+    return n * (stats.t.ppf(0.975, n - 1) / stats.t.ppf(0.975, df)) ** 2
+
+
 def test_korn_graubard_defined_at_zero_and_one():
     n, df = np.array([40, 40]), np.array([35, 35])
     low, high = korn_graubard(np.array([0.0, 1.0]), np.array([0.0, 0.0]), n, df)
     assert np.all(np.isfinite(low)) and np.all(np.isfinite(high))
-    # Clopper-Pearson with n_eff = n when no event is seen
-    assert low[0] == 0.0 and high[0] == pytest.approx(1 - 0.025 ** (1 / 40), rel=1e-12) and high[0] > 0
-    assert high[1] == 1.0 and low[1] == pytest.approx(0.025 ** (1 / 40), rel=1e-12) and low[1] < 1
+    # Clopper-Pearson with n_eff = n (t_{n-1} / t_df)^2 when no event is seen
+    m = kg_n(40, 35)
+    assert low[0] == 0.0 and high[0] == pytest.approx(1 - 0.025 ** (1 / m), rel=1e-12) and high[0] > 0
+    assert high[1] == 1.0 and low[1] == pytest.approx(0.025 ** (1 / m), rel=1e-12) and low[1] < 1
     # the same through the estimator: a domain where nobody (everybody) answered 1
     d = make_sample()
     design = StratifiedDesign.from_sample(d["h"], POP, singleton="certainty")
     y0, y1 = np.zeros(len(d)), np.ones(len(d))
     table = estimate(design, np.column_stack([y0, y1]), np.ones((len(d), 2), bool), "share").table()
     assert table["estimate"].tolist() == [0.0, 1.0] and table["se"].tolist() == [0.0, 0.0]
-    assert table["ci_low"][0] == 0.0 and 0 < table["ci_high"][0] == pytest.approx(1 - 0.025 ** (1 / len(d)))
-    assert table["ci_high"][1] == 1.0 and 1 > table["ci_low"][1] == pytest.approx(0.025 ** (1 / len(d)))
+    m = kg_n(len(d), table["df"][0])
+    assert table["ci_low"][0] == 0.0 and 0 < table["ci_high"][0] == pytest.approx(1 - 0.025 ** (1 / m))
+    assert table["ci_high"][1] == 1.0 and 1 > table["ci_low"][1] == pytest.approx(0.025 ** (1 / m))
     assert table["n_eff"].tolist() == [len(d), len(d)]
+    assert table["n_eff_kg"].tolist() == pytest.approx([m, m], rel=1e-12)
 
 
 def test_korn_graubard_and_wilson_bounds_lie_in_the_unit_interval():
@@ -333,8 +357,8 @@ def test_korn_graubard_and_wilson_bounds_lie_in_the_unit_interval():
 
 def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off():
     """A share of exactly 0 or 1 has variance 0 (docs/methods.md), so n_eff = n and the Korn-Graubard
-    interval is Clopper-Pearson's [0, 1 - 0.025^(1/n)] or [0.025^(1/n), 1] (intervals.effective_n:
-    "n where the variance is zero (p = 0 or 1)"). But the bootstrap replicates of a share that is 1
+    interval is Clopper-Pearson's [0, 1 - 0.025^(1/m)] or [0.025^(1/m), 1] with m = n (t_{n-1}/t_df)^2
+    (intervals.effective_n: "n where the variance is zero (p = 0 or 1)"). But the bootstrap replicates of a share that is 1
     for every unit are rep_num / rep_den from two different matrix products, so they can differ
     from 1 in the last bit: var_boot ~ 1e-32 > 0 while the estimate is exactly 1.0; effective_n then
     returns p (1 - p) / var = 0, Korn-Graubard degenerates to [0, 1], Wilson to NaN, and the NCHS
@@ -344,7 +368,8 @@ def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off
     p, n, round_off = np.array([1.0, 0.0]), np.array([400, 400]), np.array([1.1e-32, 3e-33])
     np.testing.assert_array_equal(effective_n(p, round_off, n), n)
     low, high = korn_graubard(p, round_off, n, n - 8)
-    np.testing.assert_allclose([low[0], high[1]], [0.025 ** (1 / 400), 1 - 0.025 ** (1 / 400)], rtol=1e-12)
+    m = kg_n(400, 392)
+    np.testing.assert_allclose([low[0], high[1]], [0.025 ** (1 / m), 1 - 0.025 ** (1 / m)], rtol=1e-12)
     assert high[0] == 1.0 and low[1] == 0.0
     low, high = wilson(p, round_off, n, n - 8)
     assert np.all(np.isfinite(low) & np.isfinite(high)), (low, high)
@@ -365,8 +390,9 @@ def test_shares_of_0_and_1_keep_n_eff_n_when_the_bootstrap_variance_is_round_off
         assert table["estimate"].tolist() == [1.0, 0.0, 1.0, 0.0]
         assert np.all(table["se"] < 1e-12)
         np.testing.assert_array_equal(table["n_eff"], n_obs, err_msg=f"sample {seed}: var_boot = {est.var_boot}")
-        np.testing.assert_allclose(table["ci_low"][[0, 2]], 0.025 ** (1 / n_obs[[0, 2]]), rtol=1e-12)
-        np.testing.assert_allclose(table["ci_high"][[1, 3]], 1 - 0.025 ** (1 / n_obs[[1, 3]]), rtol=1e-12)
+        m = kg_n(n_obs, est.df[:4])
+        np.testing.assert_allclose(table["ci_low"][[0, 2]], 0.025 ** (1 / m[[0, 2]]), rtol=1e-12)
+        np.testing.assert_allclose(table["ci_high"][[1, 3]], 1 - 0.025 ** (1 / m[[1, 3]]), rtol=1e-12)
         assert not table["flag_reason"].str.contains("effective n").any(), table["flag_reason"].tolist()
 
 
@@ -425,7 +451,8 @@ def test_design_errors_name_the_stratum(labels, population, kwargs, named):
 
 
 # -- 8. The command line --------------------------------------------------------------------------
-OUTPUT_COLUMNS = ["variable", "domain", "estimate", "se", "se_taylor", "ci_low", "ci_high", "n", "n_eff", "df", "cv", "flag"]
+OUTPUT_COLUMNS = ["variable", "domain", "unit", "estimate", "se", "se_taylor", "ci_low", "ci_high", "ci_method", "ci_note",
+                  "n", "n_eff", "n_eff_kg", "df", "df_effective", "cv", "flag", "flag_reason", "uncovered_share"]
 
 
 def barometer_command() -> list[str]:
@@ -539,3 +566,116 @@ def test_cli_errors_exit_non_zero_and_name_the_problem(cli_files, problem):
     assert "Traceback" not in proc.stderr
     for text in expected:
         assert text in proc.stderr, (text, proc.stderr)
+
+
+# -- 8b. The command line cannot be made to print a silently wrong number (issue 13) ---------------
+CLI_COLUMNS = OUTPUT_COLUMNS
+
+
+def _assert_clean_failure(proc, workdir: Path, *expected: str, output: str = "out.csv") -> None:
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert not (workdir / output).exists()
+    for text in expected:
+        assert text in proc.stderr, (text, proc.stderr)
+
+
+def test_cli_output_has_a_unit_column_and_the_reliability_columns(cli_files):
+    workdir, data, pop = cli_files
+    proc = run_cli(workdir)
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(workdir / "out.csv")
+    assert list(out.columns) == CLI_COLUMNS
+    assert out["unit"].tolist() == ["proportion"] * 3 + ["units of the variable"] * 3
+    assert (out["uncovered_share"] == 0).all()
+
+
+def test_cli_population_strata_without_respondents_are_an_error_naming_them_and_their_share(cli_files):
+    workdir, data, pop = cli_files
+    name = _edit(workdir, "pop_ghost.csv", pd.concat([pop, pd.DataFrame({"stratum": ["ghost"], "N": [3000]})]))
+    proc = run_cli(workdir, pop=name)
+    # 3,000 of 4,100 firms: 73.2% of the population has no respondent to stand for it
+    _assert_clean_failure(proc, workdir, "pop_ghost.csv", "'ghost'", "73.2% of the population", "--allow-uncovered-strata")
+
+
+def test_cli_allow_uncovered_strata_estimates_the_covered_population_and_says_so(cli_files):
+    workdir, data, pop = cli_files
+    assert run_cli(workdir).returncode == 0
+    covered = pd.read_csv(workdir / "out.csv")
+    (workdir / "out.csv").unlink()
+    name = _edit(workdir, "pop_ghost.csv", pd.concat([pop, pd.DataFrame({"stratum": ["ghost"], "N": [3000]})]))
+    proc = run_cli(workdir, "survey.csv", name, "uses_ai,spend", "--allow-uncovered-strata")
+    assert proc.returncode == 0, proc.stderr
+    out = pd.read_csv(workdir / "out.csv")
+    assert out["uncovered_share"].tolist() == pytest.approx([3000 / 4100] * len(out))
+    np.testing.assert_allclose(out["estimate"], covered["estimate"], rtol=1e-12)
+    assert "73.2%" in proc.stderr  # a warning on the terminal as well
+
+
+@pytest.mark.parametrize(("where", "value"), [("data", "inf"), ("data", "-inf"), ("data", "1e400"),
+                                              ("population", "inf"), ("population", "1e400")])
+def test_cli_non_finite_or_overflowing_values_are_rejected_with_file_row_and_column(cli_files, where, value):
+    workdir, data, pop = cli_files
+    if where == "data":
+        bad = data.astype({"spend": object})
+        bad.loc[7, "spend"] = value
+        proc = run_cli(workdir, data=_edit(workdir, "survey_inf.csv", bad))
+        _assert_clean_failure(proc, workdir, "survey_inf.csv", "row 9", "column 'spend'", f"'{value}'", "not a finite number")
+    else:
+        bad = pop.astype({"N": object})
+        bad.loc[1, "N"] = value
+        proc = run_cli(workdir, pop=_edit(workdir, "pop_inf.csv", bad))
+        _assert_clean_failure(proc, workdir, "pop_inf.csv", "row 3", "column 'N'", f"'{value}'", "not a finite number")
+
+
+def test_cli_values_too_large_for_the_arithmetic_stop_the_run(cli_files):
+    workdir, data, pop = cli_files
+    big = data.assign(spend=data["spend"] * 1e305)
+    proc = run_cli(workdir, data=_edit(workdir, "survey_big.csv", big))
+    _assert_clean_failure(proc, workdir, "column 'spend'", "not a finite number")
+
+
+@pytest.mark.parametrize("which", ["data", "population"])
+def test_cli_header_only_file(cli_files, which):
+    workdir, data, pop = cli_files
+    name = _edit(workdir, f"{which}_empty.csv", (data if which == "data" else pop).iloc[:0])
+    proc = run_cli(workdir, **({"data": name} if which == "data" else {"pop": name}))
+    _assert_clean_failure(proc, workdir, f"{which}_empty.csv", "header but no data rows")
+
+
+def test_cli_a_single_replicate_is_refused(cli_files):
+    workdir, data, pop = cli_files
+    proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "--replicates", "1")
+    _assert_clean_failure(proc, workdir, "argument --replicates", "0 (linearisation only) or at least 2, found 1")
+
+
+def test_cli_output_equal_to_an_input_is_refused_and_the_input_kept(cli_files):
+    workdir, data, pop = cli_files
+    before = (workdir / "survey.csv").read_bytes()
+    for target in (workdir / "survey.csv", workdir / "." / "pop.csv"):
+        kept = target.read_bytes()
+        proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "-o", str(target))
+        _assert_clean_failure(proc, workdir, "is an input file", "choose another output")
+        assert target.read_bytes() == kept
+    assert (workdir / "survey.csv").read_bytes() == before
+
+
+def test_cli_output_that_is_a_directory_is_refused(cli_files):
+    workdir, data, pop = cli_files
+    (workdir / "outdir").mkdir()
+    proc = run_cli(workdir, "survey.csv", "pop.csv", "uses_ai,spend", "-o", str(workdir / "outdir"))
+    _assert_clean_failure(proc, workdir, "outdir", "is a directory")
+
+
+def test_an_empty_domain_has_no_variance_and_no_warning(design, sample):
+    """A domain nobody in the sample belongs to (a --by level without answers): NaN, without a
+    RuntimeWarning from the replicate variance."""
+    import warnings
+
+    values = np.column_stack([sample["y"], sample["y"]])
+    domains = np.column_stack([np.ones(len(sample), bool), np.zeros(len(sample), bool)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = estimate(design.with_replicates(RescaledBootstrap(50, seed=2)), values, domains, "share")
+        var = est.var_boot
+    assert np.isfinite(var[0]) and np.isnan(var[1]) and est.n[1] == 0

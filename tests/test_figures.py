@@ -81,7 +81,11 @@ def expected_base_n(name: str, data: FigureData) -> int:
     re-estimates in the cross-survey comparison."""
     if name.startswith("xs_"):
         comparison = data.extra["comparison"]
-        return int(comparison.loc[(comparison["grade"] == "reference") & (comparison["indicator"] == "adoption.any"), "n"].max())
+        reference = comparison[(comparison["comparability"] == "reference") & (comparison["indicator"] == "adoption.any")]
+        if name == "xs_forest":  # the re-estimates behind the differences it draws
+            drawn = data.extra["differences"]
+            reference = reference[reference["barometer_domain"].isin(drawn["barometer_domain"])]
+        return int(reference["n"].max())
     e = data.estimates
     return int(e.loc[e["block"].isin(catalogue.blocks(name)) & (e["domain"] == "all"), "n"].max())
 
@@ -103,7 +107,8 @@ def test_figure(name, data, tmp_path):
         caption = captions[lang]
         assert caption["figure"] == name and caption["language"] == lang
         assert caption["base_n"] == BASE_N[name] == expected_base_n(name, data[lang])
-        assert f"N = {BASE_N[name]}" in caption["caption"]
+        grouped = f"{BASE_N[name]:,}".replace(",", "." if lang == "nl" else ",")
+        assert f"N = {grouped}" in caption["caption"]
     assert captions["en"]["caption"] != captions["nl"]["caption"]
     assert ("Source" in captions["en"]["caption"]) and ("Bron" in captions["nl"]["caption"])
     assert texts["en"] != texts["nl"]
@@ -192,7 +197,7 @@ def test_missing_column(inputs, tmp_path):
 def snakemake_job(inputs, tmp_path, figure: str, language: str = "en") -> SimpleNamespace:
     output = SimpleNamespace(png=str(tmp_path / f"{figure}.png"), svg=str(tmp_path / f"{figure}.svg"),
                              caption=str(tmp_path / f"{figure}.caption.json"))
-    return SimpleNamespace(input=inputs, output=output, params=Namedlist(fromdict={"language": language, "level": 0.95}),
+    return SimpleNamespace(input=inputs, output=output, params=Namedlist(fromdict={"languages": [language], "level": 0.95}),
                            wildcards=SimpleNamespace(edition="2021", figure=figure), log=[str(tmp_path / "figure.log")],
                            rule="figure")
 
@@ -207,7 +212,7 @@ def test_stage_run_writes_the_caption(inputs, tmp_path):
 
 @pytest.mark.parametrize("figure, language, message", [
     ("fig99_nothing", "en", "unknown figure 'fig99_nothing'"),
-    ("fig08_budget", "fr", "report.language must be one of en, nl"),
+    ("fig08_budget", "fr", "report.languages: each must be one of en, nl, not 'fr'"),
 ])
 def test_stage_run_fails_cleanly(inputs, tmp_path, capsys, figure, language, message):
     with pytest.raises(SystemExit) as exit_info:

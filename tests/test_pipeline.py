@@ -73,25 +73,56 @@ def test_estimates_carry_every_column_and_honest_uncertainty(run):
     assert set(e["flag"]) <= {"ok", "review", "suppress"}
     small = e[e["n"] < 5]
     assert (small["flag"] == "suppress").all()
+    # issue 13: Korn-Graubard as NCHS/CDC compute it (effective n capped at the respondents) and the
+    # effective degrees of freedom for the df rule (B = 10,000, seeded: exact counts)
+    assert e["flag"].value_counts().to_dict() == {"ok": 1098, "suppress": 579, "review": 220}
+    shares = e[e["kind"] == "share"]
+    assert (shares["n_eff"] <= shares["n"]).all() and (shares["n_eff_kg"] <= shares["n"] + 1e-9).all()
+    assert (e["df_effective"] <= e["df"] + 1e-9).all()
+    logistics = e[(e["indicator"] == "application_logistics.yes") & (e["domain"] == "sector=41-43")].iloc[0]
+    assert logistics["estimate"] == pytest.approx(3.85, abs=0.005) and logistics["n"] == 57
+    assert (logistics["ci_low"], logistics["ci_high"]) == pytest.approx((0.54, 12.61), abs=0.01)  # uncapped: [2.2, 6.2]
+    assert logistics["flag"] == "suppress"
+    # the 14 cells the audit named, 'ok' under the uncapped interval, are suppressed
+    audit = [("application_hr.yes", "sector=10-33"), ("application_logistics.yes", "sector=41-43"),
+             ("tech_image_recognition.plan", "sector=49-53"), ("tech_machine_learning.use", "sector=49-53"),
+             ("application_purchasing.yes", "sector=49-53"), ("employment_low_skilled.increase", "sector=49-53"),
+             ("employment_high_skilled.decrease", "sector=49-53"), ("tech_autonomous_machines.use", "sector=55-56"),
+             ("application_purchasing.yes", "sector=68-75"), ("tech_autonomous_machines.use", "sector=77-82"),
+             ("tech_rpa.plan", "size=large"), ("employment_high_skilled.decrease", "size=large"),
+             ("adoption.none_with_plans", "size=large"), ("budget_change.decrease", "size=medium")]
+    flags = e.set_index(["indicator", "domain"])["flag"]
+    assert [flags[c] for c in audit] == ["suppress"] * 14
 
 
 def test_differences_and_the_reports_claims(run):
     d = read(run, "results/2021/estimates/differences.csv")
-    assert {"difference", "se", "ci_low", "ci_high", "p_value", "p_adjusted", "adjust_method"} <= set(d.columns)
+    assert {"difference", "se", "ci_low_unadjusted", "ci_high_unadjusted", "ci_low_adjusted", "ci_high_adjusted",
+            "p_value", "p_adjusted", "adjust_method", "adjust_family", "flag_domain", "flag_rest", "flag"} <= set(d.columns)
     assert (d["p_adjusted"] >= d["p_value"] - 1e-12).all()  # Holm never lowers a p-value
+    assert (((d["ci_low_adjusted"] > 0) | (d["ci_high_adjusted"] < 0)) == (d["p_adjusted"] < 0.05)).all()
+    assert d["flag"].value_counts().to_dict() == {"ok": 809, "not assessable": 594, "review": 178}
     claims = read(run, "results/2021/estimates/claims.csv")
     # the report's 82 'above / below average' statements against the bundled data (B = 10,000, seeded)
     assert claims["verdict"].value_counts().to_dict() == {
-        "direction only, not significant": 66, "supported": 13, "opposite direction, not significant": 1,
-        "not supported: 1 significant differences": 1, "supported: no significant difference": 1}
-    supported = claims[claims["verdict"] == "supported"]
-    assert (supported["p_adjusted"] < 0.05).all()
+        "direction only, not significant": 41, "not assessable": 32, "supported": 9}
+    supported = claims[(claims["verdict"] == "supported") & (claims["direction"] != "none")]
+    assert len(supported) == 8 and (supported["p_adjusted"] < 0.05).all()
     assert ((supported["difference"] > 0) == (supported["direction"] == "higher")).all()
+    assert (supported["flag"] != "not assessable").all()
+    # two of the claims the uncapped rules supported rest on a 0% estimate with zero variance
+    zero = claims.set_index("claim_id").loc[["s3_4.application_strategic_management.yes.sector=41-43",
+                                             "s3_4.application_purchasing.yes.sector=41-43"]]
+    assert (zero["verdict"] == "not assessable").all()
+    # 'no notable difference' by size class: supported by equivalence (TOST within 5 points)
+    size_any = claims.set_index("claim_id").loc["s3_7.policy_action_plan_aware.yes.size=any"]
+    assert size_any["verdict"] == "supported" and size_any["tost_p"] < 0.05 and size_any["equivalence_margin"] == 5
 
 
 def test_cross_survey_comparison(run):
     c = read(run, "results/cross_survey/comparison.csv")
-    assert {"concept", "source", "population", "year", "value", "ci_low", "ci_high", "n", "design", "grade", "note"} <= set(c.columns)
+    assert {"concept", "source", "source_grade", "population", "year", "value", "ci_low", "ci_high", "n", "design", "instrument", "scope",
+            "same_region", "same_year", "differs", "comparability", "note"} <= set(c.columns)
     eurostat = c[c["value_id"] == "eurostat.e_ai_tany.be.2021"].iloc[0]
     assert eurostat["value"] == 10.32 and np.isnan(eurostat["ci_low"])  # N not published: no interval
     assert "not published" in eurostat["note"]
@@ -101,7 +132,7 @@ def test_cross_survey_comparison(run):
     for panel in ("kyndryl_readiness", "topdesk_inside_itsm"):
         rows = c[c["survey"] == panel]
         assert rows["ci_low"].isna().all() and (rows["design"] == "opt_in_panel").all()
-        assert (rows["grade"] == "related_construct").all()
+        assert (rows["comparability"] == "context").all()
     gap = read(run, "results/cross_survey/gap_decomposition.csv")
     total, domain, remaining = gap["pp"].iloc[:3]
     assert total == pytest.approx(domain + remaining)

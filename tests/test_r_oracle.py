@@ -13,8 +13,13 @@ estimated by R (tests/fixtures/oracle/survey_oracle.R, run with Rscript) and by 
 4. The rescaled bootstrap agrees with R's mrbbootstrap everywhere and with Taylor for linear
    statistics within Monte-Carlo error, and R computes exactly barometer's bootstrap variance from
    barometer's exported replicate weights.
+5. Korn-Graubard as NCHS/CDC compute it (the default, ``korn_graubard``) equals CDC's formula
+   (surveytable's svyciprop_adjusted, written out in R in the oracle script) for a rare share whose
+   effective n is capped, a domain with p = 0 and one with df = 0; ``korn_graubard_uncapped`` equals
+   svyciprop(method = "beta") there too.
+6. The Taylor SE of a total of values near 1e8 equals svytotal's (centred scores).
 
-The four Rscript runs start together (fixture ``r``); all of them take ~10 s, mostly mrbbootstrap.
+The Rscript runs start together (fixture ``r``); all of them take ~10 s, mostly mrbbootstrap.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import pytest
 
 from barometer.survey import RescaledBootstrap, StratifiedDesign, estimate
 from barometer.survey.replicates import replicate_weights
-from barometer.survey.intervals import korn_graubard, logit_interval
+from barometer.survey.intervals import korn_graubard, korn_graubard_uncapped, logit_interval
 
 pytestmark = pytest.mark.skipif(
     shutil.which("Rscript") is None,
@@ -139,6 +144,28 @@ def with_singleton(sample: pd.DataFrame) -> pd.DataFrame:
     return d
 
 
+def kg_sample(sample: pd.DataFrame) -> pd.DataFrame:
+    """The sample's strata with a rare 0/1 variable r and domains g for the Korn-Graubard comparison:
+    'hi' (strata h5-h8, f 0.35-0.9): 5 events, all in h5 and h8, so the strata without events add no
+    variance and the effective n exceeds the 195 respondents; 'zero' (h1-h3 but three units): no event;
+    'nodf': one unit in each of h1, h2, h3 (one of them an event), so df = 3 - 3 = 0."""
+    d = sample[["h", "N"]].copy()
+    d["r"] = 0
+    d["g"] = np.where(d["h"].isin(["h5", "h6", "h7", "h8"]), "hi", np.where(d["h"].isin(["h1", "h2", "h3"]), "zero", "other"))
+    for h in ("h1", "h2", "h3"):
+        d.loc[d.index[d["h"] == h][0], "g"] = "nodf"
+    d.loc[d.index[(d["h"] == "h1") & (d["g"] == "nodf")], "r"] = 1
+    d.loc[d.index[d["h"] == "h5"][:2], "r"] = 1
+    d.loc[d.index[d["h"] == "h8"][:3], "r"] = 1
+    d.loc[d.index[d["h"] == "h4"][:1], "r"] = 1  # domain 'other' (h4 alone): an ordinary uncapped share
+    return d
+
+
+def numerics_sample(sample: pd.DataFrame) -> pd.DataFrame:
+    """z = 1e8 + U(0, 1) (its own random stream): the audit's case for the centred Taylor scores."""
+    return sample[["h", "N"]].assign(z=1e8 + np.random.default_rng(1729).random(len(sample)))
+
+
 # exported replicate weights for the svrepdesign check: B = 1000 rather than 4000, since exactness does
 # not depend on B and svrepdesign's QR of the n x B weight matrix (for degf) costs ~1 s per 1000.
 EXPORT_SPEC = RescaledBootstrap(replicates=1000, seed=11, block_size=128, stream=(2, 5))
@@ -152,6 +179,8 @@ def r(sample, design, tmp_path_factory) -> dict[str, dict[str, float]]:
     assert weights.shape == (len(sample), EXPORT_SPEC.replicates)
     weights.ravel(order="F").astype("<f8").tofile(workdir / "repweights.bin")  # R reads column-major
     jobs = [
+        RJob("kg", kg_sample(sample), workdir),
+        RJob("numerics", numerics_sample(sample), workdir),
         RJob("mrb", sample, workdir, str(B), "2024"),
         RJob("taylor", sample, workdir),
         RJob("singleton", with_singleton(sample), workdir),
@@ -324,3 +353,47 @@ def test_r_reproduces_bootstrap_variance_from_exported_replicate_weights(sample,
     _, single = barometer_estimates(sample, design, bootstrap=replace(EXPORT_SPEC, precision="single"))
     np.testing.assert_allclose(var_r, single.var_boot, rtol=2e-6)
     assert not np.array_equal(single.var_boot, est.var_boot)
+
+
+# -- 5. Korn-Graubard as NCHS and CDC compute it ---------------------------------------------------
+def test_nchs_korn_graubard_equals_cdc_formula_in_r(sample, r):
+    rk = r["kg"]
+    d = kg_sample(sample)
+    design = StratifiedDesign.from_sample(d["h"], population(sample))
+    levels = ["all", "hi", "nodf", "other", "zero"]
+    masks = [np.ones(len(d), bool)] + [(d["g"] == g).to_numpy() for g in levels[1:]]
+    est = estimate(design, np.repeat(d[["r"]].to_numpy(float), len(levels), axis=1), np.column_stack(masks), "share")
+    for k, dom in enumerate(levels):
+        p, v, n, df = est.estimate[k], est.var_taylor[k], est.n[k], est.df[k]
+        assert (n, df) == (rk[f"cdc|{dom}|nrow"], rk[f"cdc|{dom}|degf"]), dom
+        assert p == pytest.approx(rk[f"cdc|{dom}|p"], rel=EXACT, abs=1e-300), dom
+        low, high = korn_graubard(p, v, n, df)
+        if dom == "zero":
+            # p = 0: CDC's code takes n without the df factor; NCHS's effective n carries the factor
+            # at 0 as well (docs/methods.md), a wider upper bound
+            assert low == 0.0 and high == pytest.approx(rk["cdc|zero|factor_at_0"], abs=1e-9)
+            assert high > rk["cdc|zero|high"] + 1e-6  # (t_169 / t_167)^2 is close to 1 here
+            continue
+        np.testing.assert_allclose([low, high], [rk[f"cdc|{dom}|low"], rk[f"cdc|{dom}|high"]], rtol=0, atol=1e-9, err_msg=dom)
+        if df > 0:
+            uncapped = korn_graubard_uncapped(p, v, n, df)
+            np.testing.assert_allclose(uncapped, [rk[f"beta|{dom}|low"], rk[f"beta|{dom}|high"]], rtol=0, atol=1e-9, err_msg=dom)
+    # the cases discriminate: the cap binds in 'hi' (effective n 299 of 195 respondents) and in 'other'
+    # (the fpc: 36 of 30), where the uncapped interval is narrower; it does not bind for 'all' (101 of 400)
+    for dom, binds in (("hi", True), ("other", True), ("all", False)):
+        k = levels.index(dom)
+        assert (est.estimate[k] * (1 - est.estimate[k]) / est.var_taylor[k] > est.n[k]) == binds, dom
+        if binds:
+            assert rk[f"beta|{dom}|high"] < rk[f"cdc|{dom}|high"] - 1e-3, dom
+        else:
+            assert rk[f"beta|{dom}|high"] == pytest.approx(rk[f"cdc|{dom}|high"], abs=1e-9), dom
+    assert (rk["cdc|nodf|low"], rk["cdc|nodf|high"]) == (0.0, 1.0)
+
+
+# -- 6. Numerics ---------------------------------------------------------------------------------
+def test_total_of_values_near_1e8_equals_r(sample, r):
+    d = numerics_sample(sample)
+    design = StratifiedDesign.from_sample(d["h"], population(sample))
+    est = estimate(design, d[["z"]].to_numpy(), np.ones((len(d), 1), bool), "total")
+    assert est.estimate[0] == pytest.approx(r["numerics"]["z|total|est"], rel=EXACT)
+    assert np.sqrt(est.var_taylor[0]) == pytest.approx(r["numerics"]["z|total|se"], rel=1e-7)

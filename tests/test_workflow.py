@@ -39,7 +39,7 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     html = (report / "barometer.html").read_text(encoding="utf-8")
     estimates = pd.read_csv(full_run / "results/2021/estimates/estimates.csv")
     adoption = estimates[(estimates["indicator"] == "adoption.any") & (estimates["domain"] == "all")].iloc[0]
-    assert f"{adoption['estimate']:.1f}% (CI {adoption['ci_low']:.1f}–{adoption['ci_high']:.1f})" in html
+    assert f"{adoption['estimate']:.1f}% (95% CI {adoption['ci_low']:.1f}–{adoption['ci_high']:.1f})" in html
     assert "These results come from the bundled reconstruction" in html
     # the cross-survey prose quotes the pipeline's numbers, not numbers typed into the report
     gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
@@ -54,7 +54,7 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     repro = pd.read_csv(full_run / "results/2021/estimates/reproduction.csv")
     quotes = repro[(repro["kind"] == "text") & (repro["comparator"] == "=") & (repro["indicator"] != "response.usable")]
     worst = quotes.loc[quotes["diff_pp"].abs().idxmax()]
-    reproduced, difference = f"{worst['reproduced']:.2f}", re.escape(f"{worst['diff_pp']:+.2f}")
+    reproduced, difference = f"{worst['reproduced']:.2f}", re.escape(f"{worst['diff_pp']:+.2f}".replace("-", "\u2212"))
     assert re.search(rf">{reproduced}</td>\s*<td[^>]*>{difference}</td>", html), (reproduced, difference)
     for section in ("Key findings", "Data and methods", "Reproduction of the published numbers",
                     "The Barometer and other surveys", "Appendix: audit trail"):
@@ -80,13 +80,23 @@ def test_changing_the_ci_method_reruns_exactly_what_depends_on_it(full_run):
     assert not {"validate_sources", "clean", "weight", "point_estimates", "reproduce", "validate_cross_survey_sources"} & set(plan)
 
 
+def test_changing_the_export_size_reruns_no_estimation(full_run):
+    """Only the export and the report (which prints the configuration's hash) depend on it."""
+    override = full_run / "export.yaml"
+    override.write_text(yaml.safe_dump({"bootstrap": {"export_replicates": 500}}))
+    assert set(planned_rules(run_workflow(full_run, "-n", "--configfile", str(override)))) == {"report", "default"}
+    plan = planned_rules(run_workflow(full_run, "-n", "results/2021/weights/replicate_weights.csv", "--configfile", str(override)))
+    assert plan == {"replicate_weights": 1}
+
+
 def test_editing_one_figure_reruns_only_that_figure_and_the_report(full_run, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(full_run, copy, symlinks=True)
     module = copy / "workflow/src/barometer/figures/fig04_barriers.py"
     module.write_text(module.read_text() + "\n# an edit\n")
     plan = planned_rules(run_workflow(copy, "-n"))
-    assert plan == {"figure": 1, "report": 1, "default": 1} or plan == {"figure": 1, "report": 1}, plan
+    # one figure job (it draws every language), one report per language
+    assert plan == {"figure": 1, "report": 2, "default": 1} or plan == {"figure": 1, "report": 2}, plan
 
 
 def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
@@ -101,9 +111,10 @@ def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
         assert other.exists(), relative
         assert path.read_bytes() == other.read_bytes(), f"{relative} differs between two clean runs"
         compared.add(str(relative))
-    assert {"results/report/barometer.html", "results/report/barometer.pdf", "results/manifest.csv",
-            "results/2021/estimates/estimates.csv", "results/2021/figures/fig04_barriers.png",
-            "results/2021/figures/table3_sectors.svg", "results/cross_survey/figures/xs_forest.png"} <= compared
+    assert {"results/report/barometer.html", "results/report/barometer.pdf", "results/report/barometer_nl.html",
+            "results/report/barometer_nl.pdf", "results/manifest.csv", "results/2021/estimates/estimates.csv",
+            "results/2021/figures/en/fig04_barriers.png", "results/2021/figures/nl/fig04_barriers.png",
+            "results/2021/figures/en/table3_sectors.svg", "results/cross_survey/figures/nl/xs_forest.png"} <= compared
     assert len(compared) >= 75
 
 
@@ -318,12 +329,12 @@ def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_p
 def test_replicate_weights_export_reproduces_the_bootstrap_standard_errors(tmp_path):
     copy = copy_repository(tmp_path / "weights")
     settings = tmp_path / "b500.yaml"
-    settings.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500}}))
+    settings.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500, "export_replicates": 500}}))
     run_workflow(copy, "results/2021/weights/replicate_weights.parquet", "results/2021/estimates/estimates.csv",
                  "--configfile", str(settings))
     weights = pd.read_parquet(copy / "results/2021/weights/replicate_weights.parquet")
     meta = yaml.safe_load((copy / "results/2021/weights/replicate_weights.parquet.json").read_text())
-    assert meta["replicates"] == 500 and meta["scale"] == pytest.approx(1 / 500) and meta["mse"] is False
+    assert meta["replicates"] == meta["of_replicates"] == 500 and meta["scale"] == pytest.approx(1 / 500) and meta["mse"] is False
     respondents = pd.read_csv(copy / "results/2021/clean/respondents.csv", dtype={"sector": str})
     techs = [c for c in respondents if c.startswith("tech_")]
     y = (respondents.set_index("respondent")[techs] == 1).any(axis=1).astype(float).reindex(weights["respondent"]).to_numpy()

@@ -2,6 +2,8 @@
 
 
 rule clean:
+    message:
+        "clean {wildcards.edition}: raw export -> usable respondents and excluded records"
     input:
         microdata=lambda wc: edition(wc)["microdata"],
         codebook=edition_file("codebook"),

@@ -40,12 +40,19 @@ CROSSWALK_EDITION = str(read_yaml(config["cross_survey"]["crosswalk"])["baromete
 if CROSSWALK_EDITION not in EDITIONS:
     raise WorkflowError(f"{config['cross_survey']['crosswalk']}: barometer_edition {CROSSWALK_EDITION} is not configured under editions")
 REPORT_EDITION = str(config["report"].get("edition", CROSSWALK_EDITION))
+# The report in each language (report.languages): English is results/report/barometer.html (.pdf),
+# another language <lang> barometer_<lang>.html; every figure is drawn in every language.
+LANGUAGES = list(config["report"]["languages"])
+REPORTS = {("barometer" if lang == "en" else f"barometer_{lang}"): lang for lang in LANGUAGES}
 ENV = "../../envs/barometer.yaml"
 # the script of every step; it calls barometer/stages/<rule file>.py, the function named as the rule
 STAGE = "../scripts/stage.py"
 # the bootstrap's replicate blocks run on worker threads (workflow/scripts/stage.py); Snakemake gives a
 # job at most --cores of them, and a cluster job asks for them (a profile can raise it: set-threads)
 BOOTSTRAP_THREADS = 2
+# the bootstrap block of the rules that estimate: without export_replicates, which only the replicate
+# export (rule replicate_weights) uses, so that changing it reruns no estimation
+BOOTSTRAP = {key: value for key, value in config["bootstrap"].items() if key != "export_replicates"}
 
 
 def edition(wildcards):
@@ -100,22 +107,40 @@ def reconstructed_editions():
     return [e for e in EDITIONS if config["editions"][e].get("reconstruction")]
 
 
-def figure_targets(scope, edition=None):
-    """The figures of a scope (barometer/figures/catalogue.py): for an edition, those its codebook has
-    the blocks of."""
+def figure_targets(scope, edition=None, languages=None):
+    """The figures of a scope (barometer/figures/catalogue.py), in each language: for an edition,
+    those its codebook has the blocks of."""
     if scope == "edition":
         blocks = read_yaml(config["editions"][edition]["codebook"])["blocks"]
         names = [f for f in catalogue.names("edition") if catalogue.drawable(f, blocks)]
         folder = f"results/{edition}"
     else:
         names, folder = catalogue.names(scope), f"results/{scope}"
-    return expand("{folder}/figures/{figure}.{ext}", folder=folder, figure=names, ext=["png", "svg", "caption.json"])
+    return expand("{folder}/figures/{language}/{figure}.{ext}", folder=folder, language=languages or LANGUAGES, figure=names,
+                  ext=["png", "svg", "caption.json"])
+
+
+def figure_outputs(folder, ext):
+    """A figure rule's outputs of one kind: one file per language (the wildcards of ``folder`` and the
+    figure kept)."""
+    return [f"{folder}/figures/{language}/{{figure}}.{ext}" for language in LANGUAGES]
+
+
+def report_language(wildcards):
+    return REPORTS[wildcards.document]
 
 
 def report_figures(suffix):
-    """The report's figures: those of the report's edition, the cross-survey and longitudinal ones."""
-    figures = figure_targets("edition", REPORT_EDITION) + figure_targets("cross_survey") + figure_targets("longitudinal")
-    return [f for f in figures if f.endswith(suffix)]
+    """Input function: the figures of a report in its language: those of the report's edition, the
+    cross-survey and longitudinal ones."""
+
+    def get(wildcards):
+        language = [report_language(wildcards)]
+        figures = (figure_targets("edition", REPORT_EDITION, language) + figure_targets("cross_survey", languages=language)
+                   + figure_targets("longitudinal", languages=language))
+        return [f for f in figures if f.endswith(suffix)]
+
+    return get
 
 
 def all_targets():
@@ -132,5 +157,5 @@ def all_targets():
         targets += [f"results/{e}/audit/source_checks.csv", f"results/{e}/estimates/reproduction.csv"]
     targets += ["results/cross_survey/comparison.csv", "results/cross_survey/gap_decomposition.csv", "results/longitudinal/changes.csv"]
     targets += figure_targets("cross_survey") + figure_targets("longitudinal")
-    targets += ["results/report/barometer.html", "results/report/barometer.pdf"]
+    targets += expand("results/report/{document}.{ext}", document=REPORTS, ext=["html", "pdf"])
     return targets

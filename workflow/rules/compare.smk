@@ -2,6 +2,8 @@
 
 
 rule validate_cross_survey_sources:
+    message:
+        "validate_cross_survey_sources: consistency checks of the other surveys' figures"
     input:
         values="data/raw/published/cross_survey.csv",
         package=config["published_sources"],
@@ -22,6 +24,8 @@ rule validate_cross_survey_sources:
 
 
 rule compare_surveys:
+    message:
+        "compare_surveys: the Barometer next to the other surveys"
     input:
         checks="results/cross_survey/source_checks.csv",
         package=config["published_sources"],
@@ -42,7 +46,7 @@ rule compare_surveys:
     threads: BOOTSTRAP_THREADS
     params:
         seed=config["seed"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],

@@ -3,6 +3,8 @@
 
 
 rule point_estimates:
+    message:
+        "point_estimates {wildcards.edition}: point estimates of every indicator"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         weights="results/{edition}/weights/weights.csv",
@@ -13,7 +15,7 @@ rule point_estimates:
         estimates="results/{edition}/estimates/point_estimates.csv",
     params:
         domains=config["estimation"]["domains"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
     resources:
         mem_mb=1200,
         runtime=5,
@@ -26,6 +28,8 @@ rule point_estimates:
 
 
 rule reproduce:
+    message:
+        "reproduce {wildcards.edition}: the published numbers next to the estimates"
     input:
         values="results/{edition}/audit/published_values.csv",
         estimates="results/{edition}/estimates/point_estimates.csv",
@@ -48,6 +52,8 @@ rule reproduce:
 
 
 rule bootstrap_estimates:
+    message:
+        "bootstrap_estimates {wildcards.edition}: {params.bootstrap[replicates]} bootstrap replicates; intervals, flags, differences, claims"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         weights="results/{edition}/weights/weights.csv",
@@ -69,7 +75,7 @@ rule bootstrap_estimates:
     params:
         seed=config["seed"],
         domains=config["estimation"]["domains"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],
@@ -86,6 +92,8 @@ rule bootstrap_estimates:
 
 
 rule replicate_weights:
+    message:
+        "replicate_weights {wildcards.edition}: the first {params.bootstrap[export_replicates]} replicate weights -> {output.weights}"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         weights="results/{edition}/weights/weights.csv",

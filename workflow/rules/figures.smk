@@ -1,10 +1,14 @@
 # Stage 5: the figures, one job per figure (barometer/figures/catalogue.py lists them): Figures 1-12
 # and Tables 3-5 of the report for every edition, the cross-survey figures and the editions side by
 # side. A figure is drawn by the module of barometer.figures its wildcard names; editing that module
-# reruns only that figure, editing the shared code reruns them all.
+# reruns only that figure, editing the shared code reruns them all. Each job draws its figure in
+# every report language (report.languages), into results/.../figures/<language>/: one job per figure
+# rather than per figure and language, as importing the plotting stack costs more than drawing.
 
 
 rule figure:
+    message:
+        "figure {wildcards.edition} {wildcards.figure}"
     input:
         estimates="results/{edition}/estimates/estimates.csv",
         codebook=edition_file("codebook"),
@@ -12,11 +16,11 @@ rule figure:
         code=stage_code("figure"),
         figure_code=figure_code,
     output:
-        png=report("results/{edition}/figures/{figure}.png", caption="../report/figures.rst", category="Figures"),
-        svg="results/{edition}/figures/{figure}.svg",
-        caption="results/{edition}/figures/{figure}.caption.json",
+        png=report(figure_outputs("results/{edition}", "png"), caption="../report/figures.rst", category="Figures"),
+        svg=figure_outputs("results/{edition}", "svg"),
+        caption=figure_outputs("results/{edition}", "caption.json"),
     params:
-        language=config["report"]["language"],
+        languages=LANGUAGES,
         level=config["ci"]["level"],
     wildcard_constraints:
         figure="|".join(catalogue.names("edition")),
@@ -35,6 +39,8 @@ rule figure:
 
 
 rule cross_survey_figure:
+    message:
+        "cross_survey_figure {wildcards.figure}"
     input:
         comparison="results/cross_survey/comparison.csv",
         differences="results/cross_survey/differences.csv",
@@ -46,11 +52,11 @@ rule cross_survey_figure:
         code=stage_code("cross_survey_figure"),
         figure_code=figure_code,
     output:
-        png=report("results/cross_survey/figures/{figure}.png", caption="../report/figures.rst", category="Figures"),
-        svg="results/cross_survey/figures/{figure}.svg",
-        caption="results/cross_survey/figures/{figure}.caption.json",
+        png=report(figure_outputs("results/cross_survey", "png"), caption="../report/figures.rst", category="Figures"),
+        svg=figure_outputs("results/cross_survey", "svg"),
+        caption=figure_outputs("results/cross_survey", "caption.json"),
     params:
-        language=config["report"]["language"],
+        languages=LANGUAGES,
         level=config["ci"]["level"],
         edition=CROSSWALK_EDITION,
     wildcard_constraints:
@@ -70,6 +76,8 @@ rule cross_survey_figure:
 
 
 rule longitudinal_figure:
+    message:
+        "longitudinal_figure {wildcards.figure}"
     input:
         series="results/longitudinal/editions.csv",
         changes="results/longitudinal/changes.csv",
@@ -80,11 +88,11 @@ rule longitudinal_figure:
         code=stage_code("longitudinal_figure"),
         figure_code=figure_code,
     output:
-        png=report("results/longitudinal/figures/{figure}.png", caption="../report/figures.rst", category="Figures"),
-        svg="results/longitudinal/figures/{figure}.svg",
-        caption="results/longitudinal/figures/{figure}.caption.json",
+        png=report(figure_outputs("results/longitudinal", "png"), caption="../report/figures.rst", category="Figures"),
+        svg=figure_outputs("results/longitudinal", "svg"),
+        caption=figure_outputs("results/longitudinal", "caption.json"),
     params:
-        language=config["report"]["language"],
+        languages=LANGUAGES,
         level=config["ci"]["level"],
         edition=CROSSWALK_EDITION,
     wildcard_constraints:

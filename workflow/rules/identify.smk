@@ -5,6 +5,8 @@
 
 
 rule identify:
+    message:
+        "identify {wildcards.edition}: bounds from the published record (linear programs)"
     input:
         values="results/{edition}/audit/published_values.csv",
         codebook=edition_file("codebook"),

@@ -1,6 +1,8 @@
 # Stage 5: the editions side by side (indicators matched on their stable ids).
 
 rule longitudinal:
+    message:
+        "longitudinal: the editions side by side"
     input:
         estimates=expand("results/{edition}/estimates/estimates.csv", edition=EDITIONS),
         codebooks=[config["editions"][e]["codebook"] for e in EDITIONS],

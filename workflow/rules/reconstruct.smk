@@ -3,6 +3,8 @@
 
 
 rule reconstruct_microdata:
+    message:
+        "reconstruct_microdata {wildcards.edition}: microdata consistent with the published tables"
     input:
         values="results/{edition}/audit/published_values.csv",
         claims=edition_file("claims"),
@@ -28,5 +30,7 @@ rule reconstruct_microdata:
 
 
 rule reconstruct:
+    message:
+        "reconstruct: every reconstructed edition is made"
     input:
         expand("results/reconstruction/{edition}/responses.csv", edition=reconstructed_editions()),

@@ -1,7 +1,11 @@
-# Stage 6: the report (Quarto source reports/barometer.qmd; HTML and PDF). It reads only its inputs.
+# Stage 6: the report (Quarto source reports/barometer.qmd; HTML and PDF), once per language of
+# report.languages from the same source: results/report/barometer.html (English), barometer_nl.html
+# (Dutch). It reads only its inputs.
 
 
 rule report:
+    message:
+        "report: rendering results/report/barometer.html and .pdf"
     input:
         qmd="reports/barometer.qmd",
         estimates=f"results/{REPORT_EDITION}/estimates/estimates.csv",
@@ -25,20 +29,31 @@ rule report:
         strata=config["editions"][REPORT_EDITION]["strata"],
         frame=config["editions"][REPORT_EDITION]["frame"],
         figures=report_figures(".png"),
+        svgs=report_figures(".svg"),
         captions=report_figures(".caption.json"),
+        # the published sources (readable names, citations), the crosswalk (labels), the report's
+        # reference list and the software's own citation
+        sources="data/raw/published/sources.csv",
+        crosswalk=config["cross_survey"]["crosswalk"],
+        references="reports/references.yaml",
+        citation="CITATION.cff",
         # the report's code cells import barometer.reporting
         code=stage_code("report", also=("barometer.reporting",)),
     output:
-        html=report("results/report/barometer.html", caption="../report/report.rst", category="Report"),
-        pdf="results/report/barometer.pdf",
-        render="results/report/barometer.render.json",
-        context="results/report/context.json",
+        html=report("results/report/{document}.html", caption="../report/report.rst", category="Report"),
+        pdf="results/report/{document}.pdf",
+        render="results/report/{document}.render.json",
+        context="results/report/{document}.context.json",
+    wildcard_constraints:
+        document="|".join(REPORTS),
     params:
         edition=REPORT_EDITION,
         edition_label=config["editions"][REPORT_EDITION]["label"],
-        language=config["report"]["language"],
+        fieldwork=config["editions"][REPORT_EDITION].get("fieldwork", ""),
+        language=report_language,
+        reproduction=config["reproduction"],
         seed=config["seed"],
-        bootstrap=config["bootstrap"],
+        bootstrap=BOOTSTRAP,
         ci=config["ci"],
         reliability=config["reliability"],
         publication=config["publication"],
@@ -49,7 +64,7 @@ rule report:
         mem_mb=1600,
         runtime=5,
     log:
-        "results/report/logs/report.log",
+        "results/report/logs/{document}.log",
     conda:
         ENV
     script:

@@ -2,6 +2,8 @@
 
 
 rule validate_sources:
+    message:
+        "validate_sources {wildcards.edition}: consistency checks of the published figures"
     input:
         published=edition_file("published"),
         package=config["published_sources"],

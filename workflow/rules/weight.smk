@@ -2,6 +2,8 @@
 
 
 rule weight:
+    message:
+        "weight {wildcards.edition}: stratum weights N_h / n_h"
     input:
         respondents="results/{edition}/clean/respondents.csv",
         strata=edition_file("strata"),

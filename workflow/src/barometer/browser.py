@@ -18,8 +18,17 @@ __all__ = ["CHROMIUM_ARGS", "chromium_path", "inspect_page", "screenshot"]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 _IMAGES_JS = """imgs => imgs.map(img => ({
-    src_prefix: (img.getAttribute('src') || '').slice(0, 32),
+    src_prefix: (img.getAttribute('src') || '').slice(0, 32), alt: img.getAttribute('alt'),
     natural_width: img.naturalWidth, natural_height: img.naturalHeight, complete: img.complete}))"""
+# the table of contents (nav#TOC): its links and whether each points at a heading of the page
+_TOC_JS = """() => Array.from(document.querySelectorAll('nav#TOC a')).map(a => {
+    const id = a.getAttribute('href').slice(1);  // as a browser resolves a fragment: as written, then decoded
+    const target = document.getElementById(id) || document.getElementById(decodeURIComponent(id));
+    return {text: a.textContent.trim(), target: target ? target.tagName.toLowerCase() : null}; })"""
+# every <table>: its caption and its cells' text, row by row
+_TABLES_JS = """() => Array.from(document.querySelectorAll('table')).map(t => ({
+    caption: t.caption ? t.caption.textContent.trim() : '',
+    rows: Array.from(t.rows).map(r => Array.from(r.cells).map(c => c.innerText.trim()))}))"""
 
 
 def chromium_path() -> Path:
@@ -55,13 +64,18 @@ def inspect_page(html: Path) -> dict[str, Any]:
     """Load ``html`` and report what a reader's browser would see.
 
     Returns ``{"console_errors", "page_errors", "failed_requests", "images", "title",
-    "text_length"}``; ``images`` lists, per ``<img>``, the first characters of its ``src`` and
-    its natural size (0 when it failed to load) and ``complete`` flag.
+    "text_length", "lang", "toc", "tables", "text"}``; ``images`` lists, per ``<img>``, the first
+    characters of its ``src``, its ``alt`` text, its natural size (0 when it failed to load) and
+    ``complete`` flag; ``toc`` the links of the table of contents (``nav#TOC``) with the tag of the
+    element each points to (``None``: a broken link); ``tables`` every table's caption and cell
+    texts; ``text`` the page's visible text.
     """
     with _page(html) as (page, events):
+        text = page.evaluate("document.body ? document.body.innerText : ''")
         return {**events, "images": page.eval_on_selector_all("img", _IMAGES_JS),
-                "title": page.title(),
-                "text_length": page.evaluate("document.body ? document.body.innerText.length : 0")}
+                "title": page.title(), "text_length": len(text), "text": text,
+                "lang": page.evaluate("document.documentElement.lang"),
+                "toc": page.evaluate(_TOC_JS), "tables": page.evaluate(_TABLES_JS)}
 
 
 def screenshot(html: Path, png_path: Path, width: int = 1200) -> Path:

@@ -249,19 +249,33 @@ class Edition:
 
 @dataclass(frozen=True)
 class BootstrapSettings:
-    """``bootstrap:``: the replicate method, and the singleton-stratum policy of the design."""
+    """``bootstrap:``: the replicate method, and the singleton-stratum policy of the design.
+    ``export_replicates``: how many of the replicates the export for other software holds (the first
+    ones); only the export's rule is given the key (None elsewhere), so changing it reruns no estimation."""
 
     replicates: int
     block_size: int
     centre: str
     singleton_policy: str
     collapse_with: Mapping[str, str]
+    export_replicates: int | None = None
 
     @classmethod
     def from_config(cls, block: Mapping) -> BootstrapSettings:
         singleton = block["singleton_strata"]
+        export = block.get("export_replicates")
         return cls(replicates=int(block["replicates"]), block_size=int(block["block_size"]), centre=block["centre"],
-                   singleton_policy=singleton["policy"], collapse_with=dict(singleton.get("collapse_with") or {}))
+                   singleton_policy=singleton["policy"], collapse_with=dict(singleton.get("collapse_with") or {}),
+                   export_replicates=None if export is None else int(export))
+
+    def exported(self) -> int:
+        """The number of replicates to export: the first ``export_replicates`` of the estimation's."""
+        if self.export_replicates is None:
+            raise ConfigError("not set", key="bootstrap.export_replicates")
+        if self.export_replicates > self.replicates:
+            raise ConfigError(f"{self.export_replicates} exceeds bootstrap.replicates ({self.replicates}): the export "
+                              "holds the first replicates of the estimation", key="bootstrap.export_replicates")
+        return self.export_replicates
 
     def method(self, seed: int, stream: tuple[int, ...]) -> RescaledBootstrap:
         """The replicate method for one use: the configured seed, and a stream (e.g. the edition)."""
@@ -289,15 +303,28 @@ class IntervalSettings:
 
 @dataclass(frozen=True)
 class DifferenceSettings:
-    """``differences:``: which dimensions are tested against the rest, the multiplicity adjustment, alpha."""
+    """``differences:``: which dimensions are tested against the rest, the multiplicity adjustment and the
+    family of tests it runs over (for the claims), alpha, and the equivalence margin of "no difference"
+    claims (in the unit of the differences: percentage points for shares)."""
 
     dimensions: tuple[str, ...]
     adjust: str
     alpha: float
+    family: str = "indicator_dimension"
+    equivalence_margin: float = 5.0
+
+    FAMILIES = {"indicator_dimension": "indicator × dimension (every level of one dimension for one indicator)",
+                "claim_family": "claim family (the tests the claims of one sentence of the report rest on)",
+                "all_claims": "all claims (every test any claim rests on)"}
 
     @classmethod
     def from_config(cls, block: Mapping) -> DifferenceSettings:
-        return cls(dimensions=tuple(block["dimensions"]), adjust=block["adjust"], alpha=float(block["alpha"]))
+        return cls(dimensions=tuple(block["dimensions"]), adjust=block["adjust"], alpha=float(block["alpha"]),
+                   family=block["family"], equivalence_margin=float(block["equivalence_margin"]))
+
+    @property
+    def family_name(self) -> str:
+        return self.FAMILIES[self.family]
 
 
 def reliability_standard(reliability: Mapping, publication: Mapping) -> NCHS | CVRule:

@@ -21,11 +21,35 @@ from .survey import Estimates
 from .survey.intervals import normal_quantile, wald, wilson_srs
 
 CROSSWALK_SCHEMA = SCHEMAS / "crosswalk.schema.yaml"
-GRADES = {
-    "same_instrument_scope": "same instrument and scope",
-    "same_construct": "same construct, different population",
-    "related_construct": "related construct only",
+# How far a published figure can be compared with the Barometer (the ``comparability`` column),
+# from the most to the least comparable; the Barometer's own rows are the ``reference``.
+COMPARABILITY = {
+    "reference": "the Barometer re-estimated from its microdata",
+    "like_for_like": "like for like: same instrument, scope, region and year, from an official release or report",
+    "same_measure": "same measure, not like for like",
+    "context": "context only, never read as a difference",
 }
+PRIMARY_SOURCES = ("official_release", "report")
+# What keeps a comparison from like for like (the ``differs`` column); the first four make it context
+CONTEXT_REASONS = ("instrument", "instrument_unknown", "scope_unknown", "secondary_source")
+DIFFERS = CONTEXT_REASONS + ("scope", "region", "year")
+
+
+def comparability(instrument: str, scope: str, same_region: bool, same_year: bool, source_grade: str) -> tuple[str, list[str]]:
+    """Grade one comparison from its four dimensions (instrument, population scope, region, year) and
+    its source. Like for like needs all four the same and an official release or report; a figure
+    known only from press or a blog, or whose instrument or population the source does not state, is
+    context whatever else matches; otherwise the same measure in another region, year or scope.
+    Returns (grade, what differs) with the reasons in the order of ``DIFFERS``."""
+    reasons = {
+        "instrument": instrument == "different", "instrument_unknown": instrument == "unknown",
+        "scope_unknown": scope == "unknown", "secondary_source": source_grade not in PRIMARY_SOURCES,
+        "scope": scope == "different", "region": not same_region, "year": not same_year,
+    }
+    differs = [k for k in DIFFERS if reasons[k]]
+    if any(reasons[k] for k in CONTEXT_REASONS):
+        return "context", differs
+    return ("same_measure" if differs else "like_for_like"), differs
 
 
 def load_crosswalk(path: str | Path, values: pd.DataFrame) -> dict:
@@ -78,12 +102,16 @@ def published_interval(value: float, n: float, design: str, level: float) -> tup
 
 
 def comparison_table(crosswalk: dict, values: pd.DataFrame, sources: pd.DataFrame, barometer: pd.DataFrame, level: float) -> pd.DataFrame:
-    """One row per Barometer estimate and per published figure: concept, source, population, year,
-    value, ci_low, ci_high, n, design, grade, note (the columns the issue names) plus ids."""
+    """One row per Barometer estimate and per published figure: concept, source and its grade
+    (``source_grade``: official_release, report, press, blog), population, region, year, value,
+    ci_low, ci_high, n, design, the comparison's dimensions (``instrument``, ``scope``, ``same_region``,
+    ``same_year``), what keeps it from like for like (``differs``), its ``comparability`` grade and a
+    note, plus ids."""
     by_id = values.set_index("value_id")
     grade_of_source = sources.set_index("source_id")["grade"]
     est = barometer.set_index(["indicator", "domain"])
     edition = str(crosswalk["barometer_edition"])
+    geo = str(crosswalk.get("barometer_geo", "VL"))
     rows = []
     for concept in crosswalk["concepts"]:
         indicator = (concept.get("barometer") or {}).get("indicator")
@@ -93,15 +121,19 @@ def comparison_table(crosswalk: dict, values: pd.DataFrame, sources: pd.DataFram
             design = crosswalk["designs"].get(v["survey"], "unknown")
             n = float(v["base_n"]) if pd.notna(v["base_n"]) else np.nan
             low, high, ci_note = published_interval(float(v["value"]), n, design, level)
-            note = f"{GRADES[comparison['grade']]}: {comparison['reason']}. {ci_note}."
+            source_grade = grade_of_source.get(v["source_id"], "")
+            same_region, same_year = str(v["geo"]) == geo, int(v["year"]) == int(edition)
+            grade, differs = comparability(comparison["instrument"], comparison["scope"], same_region, same_year, source_grade)
+            note = f"{COMPARABILITY[grade]}: {comparison['reason']}. {ci_note}."
             if pd.isna(v["base_n"]) and isinstance(v.get("base_n_note"), str):
                 note += f" N: {v['base_n_note']}."
             rows.append({
-                "concept": concept["id"], "source": v["source_id"], "source_grade": grade_of_source.get(v["source_id"], ""),
+                "concept": concept["id"], "source": v["source_id"], "source_grade": source_grade,
                 "survey": v["survey"], "population": v["population"], "geo": v["geo"], "year": int(v["year"]),
                 "value": float(v["value"]), "ci_low": low, "ci_high": high, "n": n, "design": design,
-                "grade": comparison["grade"], "note": note, "value_id": comparison["value"],
-                "barometer_domain": comparison.get("domain", ""), "indicator": v["indicator"],
+                "instrument": comparison["instrument"], "scope": comparison["scope"], "same_region": same_region,
+                "same_year": same_year, "differs": ";".join(differs), "comparability": grade, "note": note,
+                "value_id": comparison["value"], "barometer_domain": comparison.get("domain", ""), "indicator": v["indicator"],
             })
             if indicator and comparison.get("domain"):
                 used_domains.append(comparison["domain"])
@@ -109,9 +141,10 @@ def comparison_table(crosswalk: dict, values: pd.DataFrame, sources: pd.DataFram
             e = est.loc[(indicator, domain)]
             rows.append({
                 "concept": concept["id"], "source": f"ai_barometer_{edition}", "source_grade": "report",
-                "survey": "ai_barometer", "population": crosswalk["domains"][domain]["label_en"], "geo": "VL",
+                "survey": "ai_barometer", "population": crosswalk["domains"][domain]["label_en"], "geo": geo,
                 "year": int(edition), "value": e["estimate"], "ci_low": e["ci_low"], "ci_high": e["ci_high"],
-                "n": e["n"], "design": "probability_sample", "grade": "reference",
+                "n": e["n"], "design": "probability_sample", "instrument": "same", "scope": "same", "same_region": True,
+                "same_year": True, "differs": "", "comparability": "reference",
                 "note": f"re-estimated from the microdata: rescaled bootstrap with fpc, {e['ci_method']} interval; reliability: {e['flag']}",
                 "value_id": "", "barometer_domain": domain, "indicator": indicator,
             })
@@ -119,15 +152,16 @@ def comparison_table(crosswalk: dict, values: pd.DataFrame, sources: pd.DataFram
 
 
 def differences_table(comparison: pd.DataFrame, barometer: pd.DataFrame, level: float) -> pd.DataFrame:
-    """Barometer (harmonised) minus each comparable published figure, with a CI. The published
-    figure's own sampling error enters only when it has an interval; otherwise the interval holds
-    the Barometer's uncertainty alone, and says so."""
+    """Barometer (harmonised) minus each published figure that measures the same thing (like for like,
+    or the same measure in another region, year or scope), with a CI; context figures get none. The
+    published figure's own sampling error enters only when it has an interval; otherwise the interval
+    holds the Barometer's uncertainty alone, and says so."""
     est = barometer.set_index(["indicator", "domain"])
     rows = []
-    external = comparison[(comparison["grade"] != "reference") & (comparison["grade"] != "related_construct")]
+    external = comparison[comparison["comparability"].isin(["like_for_like", "same_measure"])]
     z = normal_quantile(level)
     for r in external.itertuples():
-        indicator = comparison.loc[(comparison["concept"] == r.concept) & (comparison["grade"] == "reference"), "indicator"]
+        indicator = comparison.loc[(comparison["concept"] == r.concept) & (comparison["comparability"] == "reference"), "indicator"]
         if indicator.empty or not r.barometer_domain:
             continue
         e = est.loc[(indicator.iloc[0], r.barometer_domain)]
@@ -142,7 +176,7 @@ def differences_table(comparison: pd.DataFrame, barometer: pd.DataFrame, level: 
         se = float(np.hypot(se_b, se_x))
         rows.append({
             "concept": r.concept, "barometer_domain": r.barometer_domain, "source": r.source, "geo": r.geo,
-            "year": r.year, "grade": r.grade, "barometer": e["estimate"], "published": r.value,
+            "year": r.year, "comparability": r.comparability, "differs": r.differs, "barometer": e["estimate"], "published": r.value,
             "difference": diff, "se": se, "ci_low": diff - z * se, "ci_high": diff + z * se, "note": note,
             "value_id": r.value_id,
         })
@@ -153,6 +187,18 @@ def response_rate(published: pd.DataFrame, gap: dict) -> float:
     """The fieldwork's response rate from the edition's published counts named in the crosswalk."""
     count = published.drop_duplicates("indicator").set_index("indicator")["value"]
     return float(count[gap["responses"]] / count[gap["reached"]])
+
+
+def in_scope_response_rate(published: pd.DataFrame, gap: dict) -> float:
+    """Usable responses over the firms reached less the excluded responses: the response rate among
+    firms in scope. The excluded responses (outside the scope, no AI answer, second responses) are
+    no in-scope respondents, so they leave both counts; the out-of-scope firms among those that did
+    not answer are not known and count as in scope. Without ``usable``/``excluded`` in the crosswalk:
+    the fieldwork's response rate."""
+    if "usable" not in gap or "excluded" not in gap:
+        return response_rate(published, gap)
+    count = published.drop_duplicates("indicator").set_index("indicator")["value"]
+    return float(count[gap["usable"]] / (count[gap["reached"]] - count[gap["excluded"]]))
 
 
 def domain_contrast(est: Estimates, gap: dict, level: float) -> dict:
@@ -172,7 +218,8 @@ def official_value(values: pd.DataFrame, gap: dict) -> float:
 
 
 def gap_table(est: Estimates, harmonised: pd.DataFrame, gap: dict, official: float, rate: float, level: float) -> pd.DataFrame:
-    """The gap to the official benchmark (crosswalk ``gap:``): what the domain explains and what remains."""
+    """The gap to the official benchmark (crosswalk ``gap:``): what the domain explains and what remains;
+    ``rate``: the response rate among in-scope firms (``in_scope_response_rate``)."""
     h = harmonised.set_index(["indicator", "domain"])
     return gap_decomposition(h.loc[(gap["indicator"], gap["barometer_domain"])].to_dict(),
                              h.loc[(gap["indicator"], gap["harmonised_domain"])].to_dict(),
@@ -182,7 +229,10 @@ def gap_table(est: Estimates, harmonised: pd.DataFrame, gap: dict, official: flo
 def gap_decomposition(barometer_all: dict, barometer_10plus: dict, domain_difference: dict, official: float,
                       response_rate: float) -> pd.DataFrame:
     """How much of the gap between the Barometer (5+) and an official 10+ figure the domain explains
-    and how much remains; and the adoption non-respondents would need for the gap to vanish."""
+    and how much remains; and the adoption non-respondents would need for the gap to vanish, given
+    the response rate among in-scope firms (``response_rate``). The domain row is Barometer 5+ minus
+    Barometer 10+, so that total = domain + remaining: a negative domain row means that the firms with
+    5-9 employees lower the Barometer's estimate (they narrow the gap, not explain it)."""
     total_gap = barometer_all["estimate"] - official
     remaining = barometer_10plus["estimate"] - official
     needed = (official - response_rate * barometer_10plus["estimate"]) / (1 - response_rate)
@@ -198,5 +248,5 @@ def gap_decomposition(barometer_all: dict, barometer_10plus: dict, domain_differ
          "note": "region (Flanders vs Belgium), response rate and non-response bias, instrument context"},
         {"component": "adoption among non-respondents that would close the remaining gap", "pp": needed,
          "ci_low": np.nan, "ci_high": np.nan,
-         "note": f"if respondents ({response_rate:.0%} response) reflect adopters as estimated, non-respondents would need this rate"},
+         "note": f"if the in-scope respondents ({response_rate:.1%} of in-scope firms reached) reflect adoption as estimated, in-scope non-respondents would need this rate"},
     ])

@@ -1305,7 +1305,7 @@ def merge_comparison(comparison: pd.DataFrame, harmonised_bounds: pd.DataFrame) 
     plain = harmonised_bounds[harmonised_bounds["minus"].fillna("") == ""].set_index(["indicator", "domain"])
     rows = []
     for r in comparison.itertuples():
-        if r.grade == "reference":
+        if r.comparability == "reference":
             key = (r.indicator, r.barometer_domain)
             if key not in plain.index:
                 raise BarometerError(f"comparison: no identification for the Barometer estimate {key}")

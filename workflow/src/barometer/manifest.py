@@ -188,6 +188,41 @@ def git_commit(root: Path) -> str:
         return "unknown (not a git checkout)"
 
 
+def git_describe(root: Path) -> str:
+    """``git describe --tags --always --dirty``: the nearest tag, commits since and the commit (the
+    commit alone without tags), '-dirty' when tracked files differ from it; '' outside a checkout
+    with commits."""
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "describe", "--tags", "--always", "--dirty"], cwd=root, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def source_date(root: Path) -> str:
+    """The date a render is stamped with (YYYY-MM-DD, UTC), never the wall clock, so that two runs
+    give identical bytes: ``$SOURCE_DATE_EPOCH`` when set (the reproducible-builds convention), else
+    the committer date of the checkout's commit; '' when neither exists."""
+    import subprocess
+    from datetime import datetime, timezone
+
+    from .errors import BarometerError
+
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        if not epoch.isdigit():
+            raise BarometerError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970-01-01 UTC, not '{epoch}'")
+    else:
+        try:
+            epoch = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=root, capture_output=True, text=True,
+                                   check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return ""
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%d") if epoch else ""
+
+
 def package_versions() -> dict[str, str]:
     """Python's and the key packages' versions."""
     import platform

@@ -8,9 +8,13 @@ Typst) and the ``typst`` package (PDF). Both write ``<stem>.html``, ``<stem>.pdf
 The fallback understands the subset of Quarto a plain analysis report needs: the YAML title block,
 ``execute: echo``, the cell options ``echo`` (default false), ``eval``, ``include``, ``output``
 (``false``/``asis``), ``label``, ``fig-cap``, and figure sizing (``fig-width``, ``fig-height``,
-``fig-dpi``, ``fig-format`` at the top level or under ``format: html``). Typst page options under
-``format: typst`` (``papersize``, ``margin``, ``fontsize``, ...) are passed on to pandoc, whose
-variables Quarto's typst format shares. Not supported by the fallback: inline ``{python}`` code,
+``fig-dpi``, ``fig-format`` at the top level or under ``format: html``), a table of contents
+(``toc: true`` and ``toc-title``, at the top level or under ``format: html``; in the HTML a ``<nav>``
+listing the level 1 and 2 headings) and the document language (``lang``). Typst page options under
+``format: typst`` (``papersize``, ``margin``, ``fontsize``, ``toc``, ...) are passed on to pandoc,
+whose variables Quarto's typst format shares. ``metadata`` given to ``render_report`` overrides the
+document's YAML header (e.g. the title of a translated rendering); ``stem`` names the outputs. Raw
+``{=html}`` and ``{=typst}`` blocks in Markdown output reach only their own format. Not supported by the fallback: inline ``{python}`` code,
 shortcodes, callouts and other ``:::`` divs, cross-references (``@fig-...`` stays literal text),
 citations, math in the HTML (left as TeX source), ``tbl-cap``, interactive (JavaScript) outputs,
 and HTML-only outputs such as a DataFrame's table in the PDF (its text form is used there).
@@ -77,6 +81,19 @@ header.title-block { text-align: center; margin-bottom: 2rem; }
 header.title-block h1 { font-size: 2rem; margin-bottom: .3rem; }
 header.title-block .subtitle { font-size: 1.3rem; margin: 0 0 .6rem; }
 header.title-block .author, header.title-block .date { margin: .2rem 0; }
+nav#TOC { border: 1px solid #ddd; border-radius: 4px; padding: .6rem 1.2rem; margin: 0 0 2rem; }
+nav#TOC h2 { font-size: 1.1rem; margin: .2rem 0 .4rem; }
+nav#TOC ul { margin: 0; padding-left: 1.2rem; }
+nav#TOC li { margin: .1rem 0; }
+div.table-wrap { overflow-x: auto; margin: 1rem 0; }
+table.barometer-table { border-collapse: collapse; font-size: .85rem; }
+table.barometer-table caption { caption-side: top; text-align: left; font-weight: bold; padding: .3rem 0; }
+table.barometer-table th, table.barometer-table td { padding: .2rem .5rem; vertical-align: top; border: none; }
+table.barometer-table thead th { border-bottom: 1px solid #888; }
+table.barometer-table tbody tr:nth-child(even) { background: #f2f2f2; }
+table.barometer-table tr.group th { background: #e1e1e1; text-align: left; }
+.nowrap { white-space: nowrap; }
+p.table-notes { font-size: .8rem; margin-top: .2rem; }
 </style>
 {%- endblock extra_css -%}
 {%- block body_header -%}
@@ -138,6 +155,7 @@ _TYPST_TEMPLATE = """\
                                            text(size: 0.85em, it))
   if title != none {
     align(center, block(below: 2em, {
+      set par(justify: false)  // a title is not justified, so never hyphenated
       text(size: 1.6em, weight: "bold", title)
       if subtitle != none { parbreak(); text(size: 1.25em, subtitle) }
       for author in authors { parbreak(); author.name }
@@ -156,7 +174,8 @@ class RenderError(RuntimeError):
 
 def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = None,
                   formats: Iterable[str] = FORMATS, renderer: str = "auto",
-                  timeout: int = 600, pythonpath: Iterable[str] = ()) -> dict[str, Any]:
+                  timeout: int = 600, pythonpath: Iterable[str] = (), stem: str | None = None,
+                  metadata: dict[str, Any] | None = None) -> dict[str, Any]:
     """Render ``qmd`` to ``<output_dir>/<stem>.html`` / ``.pdf`` and describe the run.
 
     Args:
@@ -170,6 +189,9 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
         timeout: seconds allowed per code cell (fallback) or per ``quarto render`` call.
         pythonpath: folders put first on the executed code's ``PYTHONPATH`` (e.g. the package the
             document imports, when it is not installed in the environment).
+        stem: the outputs' name without suffix (default: the document's), e.g. one per language.
+        metadata: YAML header entries that override the document's (``title``, ``subtitle``,
+            ``author``, ``date``, ``lang``, ``toc-title``, ...).
 
     Returns:
         ``{"renderer", "source", "tool_versions", "outputs": [{"file", "bytes", "sha256"}]}``, also
@@ -180,6 +202,8 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
             ones were written.
     """
     qmd, output_dir = Path(qmd).resolve(), Path(output_dir).resolve()
+    stem = stem or qmd.stem
+    metadata = dict(metadata or {})
     formats = (formats,) if isinstance(formats, str) else tuple(dict.fromkeys(formats))
     if not formats or set(formats) - set(FORMATS):
         raise ValueError(f"formats must be a non-empty subset of {FORMATS}, got {formats}")
@@ -194,16 +218,16 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
     if pythonpath:
         env["PYTHONPATH"] = os.pathsep.join([*map(str, pythonpath), *filter(None, [env.get("PYTHONPATH")])])
 
-    targets = {fmt: output_dir / f"{qmd.stem}.{fmt}" for fmt in formats}
-    record_path = output_dir / f"{qmd.stem}.render.json"
+    targets = {fmt: output_dir / f"{stem}.{fmt}" for fmt in formats}
+    record_path = output_dir / f"{stem}.render.json"
     for path in (*targets.values(), record_path):  # a failed render must not leave stale outputs
         path.unlink(missing_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
-    remove_staging(output_dir, qmd.stem, recursive=False)
+    remove_staging(output_dir, stem, recursive=False)  # this document's only: the other languages may be rendering
     # Staged beside the targets so that moving them into place is atomic.
-    with tempfile.TemporaryDirectory(prefix=f".{qmd.stem}.render-", dir=output_dir) as tmp:
+    with tempfile.TemporaryDirectory(prefix=f".{stem}.render-", dir=output_dir) as tmp:
         render = _render_quarto if use_quarto else _render_fallback
-        staged = render(qmd, Path(tmp), formats, env, timeout)
+        staged = render(qmd, Path(tmp), formats, env, timeout, metadata, stem)
         for fmt in formats:
             os.replace(staged[fmt], targets[fmt])
 
@@ -251,14 +275,21 @@ def _tool_versions(use_quarto: bool) -> dict[str, str]:
 
 
 def _render_quarto(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict[str, str],
-                   timeout: int) -> dict[str, Path]:
+                   timeout: int, metadata: dict[str, Any], stem: str) -> dict[str, Path]:
     """Run ``quarto render`` once per format (HTML with embedded resources, PDF through typst)."""
     env = {"QUARTO_PYTHON": sys.executable, **env,  # the kernel runs this environment's Python
            "SOURCE_DATE_EPOCH": env.get("SOURCE_DATE_EPOCH", "0")}  # reproducible typst PDF
     args = {"html": ["--to", "html", "-M", "embed-resources:true"], "pdf": ["--to", "typst"]}
+    extra = []
+    if metadata:
+        overrides = staging / "metadata.yaml"
+        overrides.write_text(yaml.safe_dump(metadata, allow_unicode=True, sort_keys=True), encoding="utf-8")
+        extra = ["--metadata-file", str(overrides)]
     staged = {}
     for fmt in formats:
-        cmd = ["quarto", "render", str(qmd), *args[fmt], "--execute", "--output-dir", str(staging)]
+        name = f"{stem}.{fmt}"
+        cmd = ["quarto", "render", str(qmd), *args[fmt], *extra, "--execute", "--output-dir", str(staging),
+               "--output", name]
         try:
             subprocess.run(cmd, cwd=qmd.parent, env=env, capture_output=True, text=True,
                            check=True, timeout=timeout)
@@ -268,7 +299,7 @@ def _render_quarto(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict
         except subprocess.TimeoutExpired as exc:
             raise RenderError(
                 f"quarto render of {qmd.name} to {fmt} timed out after {timeout}s") from exc
-        staged[fmt] = staging / f"{qmd.stem}.{fmt}"
+        staged[fmt] = staging / name
         if not staged[fmt].is_file():
             raise RenderError(f"quarto render of {qmd.name} did not produce {staged[fmt].name}")
     return staged
@@ -278,16 +309,17 @@ def _render_quarto(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict
 
 
 def _render_fallback(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict[str, str],
-                     timeout: int) -> dict[str, Path]:
+                     timeout: int, metadata: dict[str, Any], stem: str) -> dict[str, Path]:
     header, nb = _read_qmd(qmd)
+    header = {**header, **metadata}
     _execute(nb, qmd, header, env, timeout)
     _prepare_for_export(nb, header)
     staged = {}
     if "html" in formats:
-        staged["html"] = staging / f"{qmd.stem}.html"
+        staged["html"] = staging / f"{stem}.html"
         staged["html"].write_text(_to_html(nb, header, qmd.parent), encoding="utf-8")
     if "pdf" in formats:
-        staged["pdf"] = staging / f"{qmd.stem}.pdf"
+        staged["pdf"] = staging / f"{stem}.pdf"
         staged["pdf"].write_bytes(_to_pdf(nb, header, qmd.parent, staging / "pdf-work"))
     return staged
 
@@ -339,8 +371,12 @@ def _execute(nb: Any, qmd: Path, header: dict[str, Any], env: dict[str, str], ti
 
     with tempfile.TemporaryDirectory(prefix="barometer-kernel-") as kernels:
         write_kernel_spec(Path(kernels) / _KERNEL_NAME)  # runs sys.executable -m ipykernel_launcher
+        # The kernel talks over Unix sockets in this private folder, not TCP ports: two renders
+        # started at once (the report in two languages) could otherwise pick the same free port and
+        # one kernel die with "Address already in use".
         km = AsyncKernelManager(kernel_name=_KERNEL_NAME,
-                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]))
+                                kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]),
+                                transport="ipc", ip=str(Path(kernels) / "kernel"))
         client = NotebookClient(nb, km=km, timeout=timeout, record_timing=False,
                                 resources={"metadata": {"path": str(qmd.parent)}},
                                 # keeps ipykernel's "running over TCP without encryption" notice
@@ -440,7 +476,61 @@ def _to_html(nb: Any, header: dict[str, Any], source_dir: Path) -> str:
     resources = {"metadata": {"path": str(source_dir), "name": "report"},
                  "barometer_title": _title_block(header)}
     html, _ = exporter.from_notebook_node(nb, resources=resources)
-    return html
+    return _finish_html(html, header)
+
+
+_NO_ALT = "No description has been provided for this image"  # nbconvert's placeholder
+
+
+def _finish_html(html: str, header: dict[str, Any]) -> str:
+    """A figure's caption as the alt text of its image (instead of nbconvert's placeholder), and
+    the table of contents when the header asks for one: a ``<nav id="TOC">`` after the title block
+    linking every level 1 and 2 heading (by the ids nbconvert gives them)."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, features="html.parser")
+    for figure in soup.select("figure"):
+        caption = figure.find("figcaption")
+        for img in figure.find_all("img"):
+            if caption is not None and img.get("alt") in (None, "", _NO_ALT):
+                img["alt"] = caption.get_text(" ", strip=True)
+    options = {**header, **_format_options(header, "html")}
+    if options.get("toc"):
+        entries = []
+        for heading in soup.find_all(["h1", "h2"]):
+            if "title" in (heading.get("class") or []) or not heading.get("id"):
+                continue
+            for anchor in heading.select("a.anchor-link"):
+                anchor.decompose()
+            entries.append((heading.name, heading["id"], heading.get_text(" ", strip=True)))
+        if entries:
+            nav = soup.new_tag("nav", id="TOC", role="doc-toc")
+            title = soup.new_tag("h2", id="toc-title")
+            title.string = str(options.get("toc-title") or "Contents")
+            nav.append(title)
+            top = soup.new_tag("ul")
+            nav.append(top)
+            current = None
+            for level, ident, text in entries:
+                item = soup.new_tag("li")
+                link = soup.new_tag("a", href=f"#{ident}")
+                link.string = text
+                item.append(link)
+                if level == "h2" and current is not None:
+                    sub = current.find("ul")
+                    if sub is None:
+                        sub = soup.new_tag("ul")
+                        current.append(sub)
+                    sub.append(item)
+                else:
+                    top.append(item)
+                    current = item
+            block = soup.select_one("header.title-block")
+            if block is not None:
+                block.insert_after(nav)
+            else:
+                (soup.find("main") or soup.body).insert(0, nav)
+    return str(soup)
 
 
 def _to_pdf(nb: Any, header: dict[str, Any], source_dir: Path, work: Path) -> bytes:
@@ -466,7 +556,8 @@ def _to_pdf(nb: Any, header: dict[str, Any], source_dir: Path, work: Path) -> by
 
     title = _title_block(header)
     document_info = {"title": title["title"], "subtitle": title["subtitle"],
-                     "author": title["authors"], "date": title["date"], "lang": header.get("lang")}
+                     "author": title["authors"], "date": title["date"], "lang": header.get("lang"),
+                     "toc-title": header.get("toc-title")}
     metadata = {**_PANDOC_DEFAULTS, **_format_options(header, "typst"),
                 **{key: value for key, value in document_info.items() if value}}
     (work / "layout.typ").write_text(_TYPST_TEMPLATE, encoding="utf-8")

@@ -24,8 +24,8 @@ ADOPTER, NON_ADOPTER = "adopter_status=adopter", "adopter_status=non_adopter"
 Series = tuple  # (legend label, colour, rows indexed by key); a 'colour' column of the rows overrides
 LANGUAGES = ("en", "nl")
 CROSS_SURVEY = {"comparison": ["concept", "source", "source_grade", "survey", "geo", "year", "value", "ci_low", "ci_high",
-                               "n", "grade", "note", "value_id", "barometer_domain", "indicator"],
-                "differences": ["concept", "barometer_domain", "source", "geo", "year", "grade", "barometer", "published",
+                               "n", "comparability", "differs", "note", "value_id", "barometer_domain", "indicator"],
+                "differences": ["concept", "barometer_domain", "source", "geo", "year", "comparability", "differs", "barometer", "published",
                                 "difference", "ci_low", "ci_high", "value_id"],
                 "series": ["year", "value", "ci_low", "ci_high", "kind", "source", "grade"],
                 "changes": ["indicator", "domain", "edition_from", "edition_to", "change", "ci_low", "ci_high", "wording_changed"]}
@@ -188,11 +188,16 @@ def published_values(package: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     return values, sources
 
 
+def check_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise BarometerError(f"report.languages: each must be one of {', '.join(LANGUAGES)}, not '{language}'")
+    return language
+
+
 def figure_data(inputs, language: str, edition: str, level: float = 0.95) -> FigureData:
     """FigureData from a rule's inputs: estimates, codebook and strata; the cross-survey tables,
     published values and crosswalk where the rule has them."""
-    if language not in LANGUAGES:
-        raise BarometerError(f"report.language must be one of {', '.join(LANGUAGES)}, not '{language}'")
+    check_language(language)
     extra = {key: read_table(getattr(inputs, key), columns) for key, columns in CROSS_SURVEY.items() if hasattr(inputs, key)}
     if hasattr(inputs, "package"):
         extra["published"], extra["sources"] = published_values(inputs.package)

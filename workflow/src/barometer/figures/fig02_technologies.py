@@ -13,4 +13,4 @@ TITLE = {"en": "Adoption by AI technology: use and plans within a year",
 
 def draw(data: FigureData) -> FigureResult:
     series = [level_series(data, BLOCKS[0], level, colour) for level, colour in zip(("use", "plan"), PAIR)]
-    return item_figure(data, BLOCKS[0], series, descending(series[0][2]), TITLE, notes=[t("sorted", data.language)])
+    return item_figure(data, BLOCKS[0], series, descending(series[0][2]), TITLE, notes=[t("sorted_use", data.language)])

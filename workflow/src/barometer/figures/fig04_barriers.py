@@ -13,4 +13,4 @@ def draw(data: FigureData) -> FigureResult:
     series = domain_series(data, BLOCKS[0], "yes", [ADOPTER, NON_ADOPTER])
     everyone = item_series(data, BLOCKS[0], "yes")
     return item_figure(data, BLOCKS[0], series, descending(everyone), TITLE, base=everyone,
-                       groups=[(label, rows) for label, _, rows in series], notes=[t("sorted", data.language)])
+                       groups=[(label, rows) for label, _, rows in series], notes=[t("sorted_pooled", data.language, level="")])

@@ -34,4 +34,4 @@ def draw(data: FigureData) -> FigureResult:
     figure_title(fig, block_question(data, name))
     drawn = pd.concat(drawn)
     bottom_legend(fig, legend_handles(panels[0][1], drawn, data))
-    return finish(fig, data, TITLE, drawn, base=everyone, groups=groups, notes=[t("sorted", data.language)])
+    return finish(fig, data, TITLE, drawn, base=everyone, groups=groups, notes=[t("sorted_pooled", data.language, level=data.level_label(everyone["indicator"].iloc[0]).lower() + " ")])

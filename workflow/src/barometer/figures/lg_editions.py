@@ -12,13 +12,15 @@ from .cross_survey import SECONDARY_GRADES, frame, xs_finish
 from .data import FigureData, FigureResult
 from .panels import bottom_legend
 from .style import FIG_WIDTH
-from .text import num, t, wrap
+from .text import num, wrap
 
 TITLE = {"en": "The AI-Barometer over its editions", "nl": "De AI-Barometer doorheen zijn edities"}
 TEXT = {
     "y": {"en": "Firms using at least one AI technology (%)", "nl": "Bedrijven die minstens één AI-technologie gebruiken (%)"},
-    "estimated": {"en": "estimated from the microdata (95% CI)", "nl": "geschat uit de microdata (95%-BI)"},
+    "estimated": {"en": "estimated from the microdata ({level}% CI)", "nl": "geschat uit de microdata ({level}%-BI)"},
     "published": {"en": "published only (no microdata configured)", "nl": "enkel gepubliceerd (geen microdata)"},
+    "published_secondary": {"en": "published only, known from press or a blog (no microdata)",
+                            "nl": "enkel gepubliceerd, bekend uit pers of blog (geen microdata)"},
     "change": {"en": "Change {a} → {b} (percentage points)", "nl": "Verandering {a} → {b} (procentpunten)"},
     "changed": {"en": "‡ wording or definition changed: not like for like", "nl": "‡ formulering of definitie gewijzigd: niet vergelijkbaar"},
     "one": {"en": "Changes between editions appear when two or more editions are configured",
@@ -27,6 +29,18 @@ TEXT = {
                  "nl": "De edities 2023 en 2025 rapporteren een basis 2022 die afwijkt van het cijfer van 2021"},
 }
 CHANGE_INDICATORS = 12  # the shared indicators with the largest changes are shown
+
+
+def label_sides(series) -> dict:
+    """Where each point's value is printed: right of the marker, except that of two points of one
+    year within a few points of each other the lower is printed on the left (25.5 and 26.0 in 2022)."""
+    sides = {}
+    for year, rows in series.groupby("year", sort=False):
+        values = sorted(rows["value"].astype(float))
+        for k, value in enumerate(values):
+            close = k + 1 < len(values) and values[k + 1] - value < 3.0
+            sides[(year, value)] = -1 if close else 1
+    return sides
 
 
 def draw(data: FigureData) -> FigureResult:
@@ -39,16 +53,21 @@ def draw(data: FigureData) -> FigureResult:
                              gridspec_kw={"width_ratios": [1, 1.3]} if two else None)
     ax = axes[0] if two else axes
     colour = style.PALETTE[0]
+    drawn = set()
     for r in series.itertuples():
         estimated = r.kind == "estimated from microdata"
         if estimated:
             ax.errorbar(r.year, r.value, yerr=[[r.value - r.ci_low], [r.ci_high - r.value]], fmt="o", color=colour,
                         markersize=6.5, capsize=3, elinewidth=1.1, zorder=3)
+            drawn.add("estimated")
         else:
             hollow = r.grade in SECONDARY_GRADES
             ax.plot(r.year, r.value, marker="s", color=style.PALETTE[5], markerfacecolor="white" if hollow else style.PALETTE[5],
                     markersize=6.5, markeredgewidth=1.3, linestyle="none", zorder=3)
-        ax.annotate(num(r.value, lang), (r.year, r.value), xytext=(7, 0), textcoords="offset points", va="center", fontsize=7)
+            drawn.add("published_secondary" if hollow else "published")
+    for (x, y), side in label_sides(series).items():
+        ax.annotate(num(y, lang), (x, y), xytext=(7 * side, 0), textcoords="offset points", va="center",
+                    ha="left" if side > 0 else "right", fontsize=7)
     years = sorted(series["year"].astype(int))
     ax.set_xticks(range(min(years), max(years) + 1))
     ax.set_xlim(min(years) - 0.6, max(years) + 0.8)
@@ -77,9 +96,12 @@ def draw(data: FigureData) -> FigureResult:
             notes.append(TEXT["changed"][lang])
     else:
         notes.append(TEXT["one"][lang])
-    bottom_legend(fig, [Line2D([], [], color=colour, marker="o", label=TEXT["estimated"][lang]),
-                        Line2D([], [], color=style.PALETTE[5], marker="s", linestyle="none", label=TEXT["published"][lang]),
-                        Line2D([], [], color="#444444", marker="o", markerfacecolor="white", linestyle="none", label=t("secondary", lang))])
+    # the legend shows the markers as drawn (an open square when the published points come from press or blogs)
+    keys = {"estimated": Line2D([], [], color=colour, marker="o", label=TEXT["estimated"][lang].format(level=data.level_percent)),
+            "published": Line2D([], [], color=style.PALETTE[5], marker="s", linestyle="none", label=TEXT["published"][lang]),
+            "published_secondary": Line2D([], [], color=style.PALETTE[5], marker="s", markerfacecolor="white", markeredgewidth=1.3,
+                                          linestyle="none", label=TEXT["published_secondary"][lang])}
+    bottom_legend(fig, [handle for key, handle in keys.items() if key in drawn])
     estimated = series[series["kind"] == "estimated from microdata"]
     base = int(data.estimates.loc[(data.estimates["indicator"] == "adoption.any") & (data.estimates["domain"] == "all"), "n"].max()) if len(estimated) else 0
     return xs_finish(fig, data, TITLE, base, notes)

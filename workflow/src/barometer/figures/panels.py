@@ -17,7 +17,7 @@ from . import style
 from .data import (ADOPTER, FigureData, FigureResult, Series, asked_note, block, block_levels, block_question,
                    conditional_means, descending, indicator_series, item_series, level_code, level_rows)
 from .style import FIG_WIDTH, ROW_INCH
-from .text import cap, num, short_label, t, wrap
+from .text import cap, count, num, short_label, t, wrap
 
 Panel = tuple  # (title, keys, labels, series, xlabel key)
 
@@ -52,7 +52,8 @@ def reliability_note(rows: pd.DataFrame, language: str) -> str:
 
 
 def caption(title: str, base_n: int | str, data: FigureData, rows: pd.DataFrame | None = None, extra: str = "") -> str:
-    parts = [f"{title} ({t('base', data.language)} = {base_n})", f"{data.level_percent}%-CI"]
+    shown = re.sub(r"\d{4,}", lambda m: count(int(m.group(0)), data.language), str(base_n))
+    parts = [f"{title} ({t('base', data.language)} = {shown})", t("ci_short", data.language, level=data.level_percent)]
     if rows is not None:
         note = reliability_note(rows, data.language)
         if note:

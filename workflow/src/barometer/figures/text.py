@@ -13,10 +13,11 @@ TEXT = {
     "non_adopter": {"en": "Non-adopters", "nl": "Niet-adopters"},
     "all": {"en": "All firms", "nl": "Alle bedrijven"},
     "ci": {"en": "{level}% confidence interval", "nl": "{level}%-betrouwbaarheidsinterval"},
+    "ci_short": {"en": "{level}% CI", "nl": "{level}%-BI"},
     "review": {"en": "hatched: interpret with care (reliability review)", "nl": "gearceerd: voorzichtig interpreteren (betrouwbaarheid)"},
     "suppress": {"en": "×: too unreliable to publish (suppressed)", "nl": "×: te onbetrouwbaar om te publiceren (onderdrukt)"},
     "base": {"en": "N", "nl": "N"},
-    "source": {"en": "Source: AI-Barometer {edition}, design-based re-estimation", "nl": "Bron: AI-Barometer {edition}, design-gebaseerde herschatting"},
+    "source": {"en": "Source: AI-Barometer {edition}, design-based re-estimation", "nl": "Bron: AI-Barometer {edition}, designgebaseerde herschatting"},
     "asked_adopters": {"en": "Asked only of firms using at least one AI technology",
                        "nl": "Enkel gevraagd aan bedrijven die minstens één AI-technologie gebruiken"},
     "review_key": {"en": "Interpret with care", "nl": "Voorzichtig interpreteren"},
@@ -25,9 +26,13 @@ TEXT = {
     "means_n": {"en": "means over the firms reporting the effect (n per bar)",
                 "nl": "gemiddelden over de bedrijven die het effect melden (n per balk)"},
     "mean_clipped": {"en": "intervals of means truncated at 0", "nl": "intervallen van gemiddelden afgekapt op 0"},
-    "cell": {"en": "Cells: estimate (%) and {level}% confidence interval; columns sorted by the all-firms estimate",
-             "nl": "Cellen: schatting (%) en {level}%-betrouwbaarheidsinterval; kolommen gesorteerd volgens alle bedrijven"},
-    "sorted": {"en": "sorted by the all-firms estimate", "nl": "gesorteerd volgens de schatting voor alle bedrijven"},
+    "cell": {"en": "Cells: estimate (%) and {level}% confidence interval; columns sorted by the estimate in the bottom row",
+             "nl": "Cellen: schatting (%) en {level}%-betrouwbaarheidsinterval; kolommen gesorteerd volgens de onderste rij"},
+    "sorted_use": {"en": "rows sorted by the share of firms using the technology",
+                   "nl": "rijen gesorteerd volgens het aandeel bedrijven dat de technologie gebruikt"},
+    # Figures 4 and 5 draw adopters and non-adopters apart but sort by both together, which they do not draw
+    "sorted_pooled": {"en": "rows sorted by the share {level}among adopters and non-adopters together (not drawn)",
+                      "nl": "rijen gesorteerd volgens het aandeel {level}bij adopters en niet-adopters samen (niet getekend)"},
     "geo_BE": {"en": "Belgium", "nl": "België"},
     "geo_EU27_2020": {"en": "EU27", "nl": "EU27"},
     "geo_VL": {"en": "Flanders", "nl": "Vlaanderen"},
@@ -54,6 +59,12 @@ def num(value: float, language: str, digits: int = 1) -> str:
     """A number as the report's language writes it (decimal comma in Dutch)."""
     text = f"{value:.{digits}f}"
     return text.replace(".", ",") if language == "nl" else text
+
+
+def count(value: int, language: str) -> str:
+    """A whole number with its thousands grouped as the language writes them (1,717 / 1.717)."""
+    text = f"{int(value):,}"
+    return text.replace(",", ".") if language == "nl" else text
 
 
 def short_label(text: str, limit: int = 30) -> str:

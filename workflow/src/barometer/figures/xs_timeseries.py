@@ -35,7 +35,7 @@ SERIES = {("ai_barometer", "VL"): (style.PALETTE[0], "o"), ("eurostat_ict", "BE"
 INDICATORS = {"barometer.ai_any", "e_ai_tany"}
 ADOPTION = "adoption.any"  # the Barometer indicator these figures publish
 NUDGE = {"statbel_ict": 0.1}  # Statbel repeats Eurostat's Belgian figure: shift it to keep both visible
-COLUMNS = ["concept", "source", "source_grade", "survey", "geo", "year", "value", "ci_low", "ci_high", "n", "grade",
+COLUMNS = ["concept", "source", "source_grade", "survey", "geo", "year", "value", "ci_low", "ci_high", "n", "comparability",
            "note", "value_id", "barometer_domain", "indicator"]
 
 
@@ -43,7 +43,7 @@ def points(data: FigureData) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The external points (comparison rows, completed by the published values), and the Barometer's
     re-estimate on the domain its later editions use and on the domain of the official survey."""
     comparison = frame(data, "comparison", COLUMNS)
-    reference = comparison[(comparison["grade"] == "reference") & (comparison["indicator"] == ADOPTION)]
+    reference = comparison[(comparison["comparability"] == "reference") & (comparison["indicator"] == ADOPTION)]
     external = comparison[comparison["indicator"].isin(INDICATORS)]
     own, official = (reference[reference["barometer_domain"].isin(external.loc[external["survey"] == s, "barometer_domain"])]
                      .drop_duplicates("barometer_domain") for s in ("ai_barometer", "eurostat_ict"))

@@ -30,7 +30,7 @@ def validate_cross_survey_sources(i, o, params, wildcards) -> None:
 def compare_surveys(i, o, params, wildcards) -> None:
     from ..config import BootstrapSettings, IntervalSettings, reliability_standard
     from ..crosssurvey import (comparison_table, differences_table, gap_table, harmonised_estimands, load_crosswalk,
-                               official_value, response_rate)
+                               in_scope_response_rate, official_value)
     from ..estimands import design_for, read_analysis, to_percent
     from ..survey import estimate
 
@@ -50,7 +50,7 @@ def compare_surveys(i, o, params, wildcards) -> None:
     write_csv(differences_table(comparison, harmonised, ci.level), o.differences)
     # the gap to the official benchmark: the domain (5-9 employees) and what remains
     g = crosswalk["gap"]
-    official, rate = official_value(values, g), response_rate(read_csv(i.published_values), g)
+    official, rate = official_value(values, g), in_scope_response_rate(read_csv(i.published_values), g)
     gap = gap_table(est, harmonised, g, official, rate, ci.level)
     comparison, gap = _identified(i, comparison, gap, g, official, rate)
     write_csv(comparison, o.comparison)

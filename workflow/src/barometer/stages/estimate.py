@@ -73,8 +73,9 @@ def bootstrap_estimates(i, o, params, wildcards) -> None:
     table["reliability_standard"] = standard.key
     table["variance_strata_policy"] = design.singleton_policy
     table = to_percent(table[~structural(table, codebook)].reset_index(drop=True))
-    differences = differences_table(pe, meta, DifferenceSettings.from_config(params.differences), ci.level)
-    claims = check_claims(read_claims(i.claims, i.package), differences, params.differences["alpha"])
+    settings = DifferenceSettings.from_config(params.differences)
+    differences = differences_table(pe, meta, settings, ci.level, standard)
+    claims = check_claims(read_claims(i.claims, i.package), differences, settings)
     table, differences, claims = _identified(i, table, differences, claims)
     write_csv(table, o.estimates)
     write_csv(differences, o.differences)
@@ -102,13 +103,17 @@ def _identified(i, estimates, differences, claims):
 
 
 def replicate_weights(i, o, params, wildcards) -> None:
+    """The first ``bootstrap.export_replicates`` replicate weights of the estimation (the same seeded
+    blocks), for R's svrepdesign or Stata's svyset: the variance 1/B' sum (theta_b - mean)^2 over these
+    B' replicates is the workflow's bootstrap variance computed from its first B' replicates."""
     from ..survey import replicate_weights as draw_replicate_weights
 
     codebook, strata, frame = read_analysis(i.respondents, i.weights, i.codebook, i.strata)
     bootstrap = BootstrapSettings.from_config(params.bootstrap)
+    exported = bootstrap.exported()
     design = design_for(frame, bootstrap).with_replicates(bootstrap.method(params.seed, (int(wildcards.edition),)))
     method = design.replicates
-    table = pd.DataFrame(draw_replicate_weights(design), columns=[f"rep_{b + 1:05d}" for b in range(method.replicates)])
+    table = pd.DataFrame(draw_replicate_weights(design, first=exported), columns=[f"rep_{b + 1:05d}" for b in range(exported)])
     table.insert(0, "weight", design.weights)
     table.insert(0, "stratum", frame["stratum"].to_numpy())
     table.insert(0, "respondent", frame["respondent"].to_numpy())
@@ -117,10 +122,12 @@ def replicate_weights(i, o, params, wildcards) -> None:
         table.to_parquet(output, index=False, compression="zstd")
     else:
         write_csv(table, output)
+    scale = 1.0 / exported
     write_json({
         "type": "bootstrap", "method": "rescaled bootstrap with fpc (Rao-Wu-Yue, Beaumont & Emond 2022)",
-        "replicates": method.replicates, "scale": method.scale, "rscales": 1.0, "mse": method.centre == "mse",
-        "seed": method.seed, "stream": list(method.stream), "block_size": method.block_size,
+        "replicates": exported, "of_replicates": method.replicates, "scale": scale, "rscales": 1.0,
+        "mse": method.centre == "mse", "seed": method.seed, "stream": list(method.stream), "block_size": method.block_size,
         "singleton_policy": design.singleton_policy, "notes": list(design.notes),
-        "r": f'svrepdesign(data = d, repweights = "rep_[0-9]+", weights = ~weight, type = "bootstrap", scale = {method.scale!r}, rscales = 1, mse = {"TRUE" if method.centre == "mse" else "FALSE"}, combined.weights = TRUE)',
+        "r": f'svrepdesign(data = d, repweights = "rep_[0-9]+", weights = ~weight, type = "bootstrap", scale = {scale!r}, rscales = 1, mse = {"TRUE" if method.centre == "mse" else "FALSE"}, combined.weights = TRUE)',
     }, o.meta)
+    log.info("the first %d of %d replicates, %d respondents: %s", exported, method.replicates, len(table), output)

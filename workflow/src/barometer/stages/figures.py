@@ -1,15 +1,17 @@
 """Stage 5 (rules/figures.smk): one figure per job, drawn by the module of barometer.figures the
-``figure`` wildcard names (see barometer/figures/catalogue.py), saved as PNG, SVG and caption JSON."""
+``figure`` wildcard names (see barometer/figures/catalogue.py) in every report language, saved as
+PNG, SVG and caption JSON per language."""
 
 from __future__ import annotations
 
 import importlib
 import logging
+from dataclasses import replace
 
 from ..errors import BarometerError
 from ..figures import style
 from ..figures.catalogue import BY_NAME
-from ..figures.data import FigureData, FigureResult, figure_data
+from ..figures.data import FigureData, FigureResult, check_language, figure_data
 from ..io import write_json
 
 __all__ = ["figure", "cross_survey_figure", "longitudinal_figure"]
@@ -26,10 +28,17 @@ def draw(name: str, data: FigureData) -> FigureResult:
 
 
 def _draw_and_save(i, o, params, name: str, edition: str) -> None:
-    result = draw(name, figure_data(i, params.language, edition, params.level))
-    style.save(result.figure, o.png, o.svg)
-    write_json({"figure": name, "caption": result.caption, "base_n": result.base_n, "language": params.language}, o.caption)
-    log.info("%s (base N %d)", o.png, result.base_n)
+    """The figure in each of ``params.languages``; the outputs are lists in the same order."""
+    languages = list(params.languages)
+    outputs = [list(x) if not isinstance(x, str) else [x] for x in (o.png, o.svg, o.caption)]
+    if any(len(x) != len(languages) for x in outputs):
+        raise BarometerError(f"figure {name}: {len(languages)} languages but {[len(x) for x in outputs]} outputs")
+    data = figure_data(i, languages[0], edition, params.level)
+    for language, png, svg, caption in zip(languages, *outputs):
+        result = draw(name, replace(data, language=check_language(language)))
+        style.save(result.figure, png, svg)
+        write_json({"figure": name, "caption": result.caption, "base_n": result.base_n, "language": language}, caption)
+        log.info("%s (base N %d)", png, result.base_n)
 
 
 def figure(i, o, params, wildcards) -> None:

@@ -1,4 +1,4 @@
-"""Stage 6 (rules/report.smk): the report, rendered from its declared inputs only."""
+"""Stage 6 (rules/report.smk): the report in one language, rendered from its declared inputs only."""
 
 from __future__ import annotations
 
@@ -7,16 +7,17 @@ import os
 from pathlib import Path
 
 from ..cleaning import bundled
-from ..config import IntervalSettings, reliability_standard
-from ..crosssurvey import response_rate
+from ..config import DifferenceSettings, IntervalSettings, reliability_standard
+from ..crosssurvey import in_scope_response_rate, response_rate
 from ..io import read_csv, write_json
-from ..manifest import git_commit, package_versions
+from ..manifest import git_commit, git_describe, package_versions, source_date
 from ..render import render_report
+from ..reporting import render_metadata
 from ..strata import Strata, load_frame
 
 __all__ = ["report"]
 log = logging.getLogger("barometer")
-NOT_TABLES = ("qmd", "figures", "captions", "code", "frame")
+NOT_TABLES = ("qmd", "figures", "svgs", "captions", "code")
 
 
 def report(i, o, params, wildcards) -> None:
@@ -24,29 +25,39 @@ def report(i, o, params, wildcards) -> None:
     # paths relative to the repository root: the context (and so the manifest) is the same wherever
     # the checkout lives; the report resolves them from the context file's place (results/report/)
     files = {name: os.path.relpath(path, root) for name, path in i.items() if name not in NOT_TABLES}
-    figures = {Path(png).stem: {"png": os.path.relpath(png, root), "caption": os.path.relpath(caption, root)}
-               for png, caption in zip(i.figures, i.captions)}
+    figures = {Path(png).stem: {"png": os.path.relpath(png, root), "svg": os.path.relpath(svg, root),
+                                "caption": os.path.relpath(caption, root)}
+               for png, svg, caption in zip(i.figures, i.svgs, i.captions)}
     accounting = read_csv(i.accounting)
     ci = IntervalSettings.from_config(params.ci)
     comparison = read_csv(i.comparison)
     official = comparison.loc[comparison["value_id"] == params.gap["official"], "value"]
+    published = read_csv(i.published_values)
     meta = {
-        "edition": params.edition, "edition_label": params.edition_label, "language": params.language,
+        "edition": params.edition, "edition_label": params.edition_label, "fieldwork": params.fieldwork,
+        "language": params.language, "document": wildcards.document,
         "replicates": params.bootstrap["replicates"], "seed": params.seed, "ci_method": ci.method.replace("_", "-"),
         "ci_level": ci.level, "mean_method": ci.mean_method,
+        "reliability": params.reliability["standard"],
         "reliability_name": reliability_standard(params.reliability, params.publication).name,
         "min_respondents": params.publication["min_respondents"],
         "singleton_policy": params.bootstrap["singleton_strata"]["policy"], "adjust": params.differences["adjust"],
+        "reproduction": dict(params.reproduction),
+        "adjust_family": DifferenceSettings.from_config(params.differences).family_name,
+        "equivalence_margin": params.differences["equivalence_margin"],
         "population": int(load_frame(i.frame, Strata.load(i.strata))["population"].sum()),
         "bundled_reconstruction": bundled(accounting),
         "gap_official_value": float(official.iloc[0]) if len(official) else float("nan"),
-        "response_rate": response_rate(read_csv(i.published_values), params.gap),
-        "git_commit": git_commit(root), "config_hash": params.config_sha256, "versions": package_versions(),
+        "response_rate": response_rate(published, params.gap),
+        "in_scope_response_rate": in_scope_response_rate(published, params.gap),
+        "git_commit": git_commit(root), "version": git_describe(root), "render_date": source_date(root),
+        "config_hash": params.config_sha256, "versions": package_versions(),
     }
     context = Path(o.context)
     write_json({"files": files, "figures": figures, "meta": meta}, context)
     # the report's code imports this package, from wherever this stage imported it
     package_src = Path(__file__).resolve().parents[2]
     info = render_report(Path(i.qmd), Path(o.html).parent, context_file=context.resolve(), formats=("html", "pdf"),
-                         pythonpath=[package_src])
-    log.info("rendered with %s: %s", info["renderer"], ", ".join(x["file"] if isinstance(x, dict) else str(x) for x in info["outputs"]))
+                         pythonpath=[package_src], stem=wildcards.document,
+                         metadata=render_metadata(meta, i.citation))
+    log.info("rendered with %s: %s", info["renderer"], ", ".join(x["file"] for x in info["outputs"]))

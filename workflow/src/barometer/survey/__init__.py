@@ -13,7 +13,7 @@ This package imports nothing else of the project (a test enforces it), so it can
 used on any stratified survey. Its one error type is ``SurveyError``.
 """
 
-from .contrasts import adjust, independent_difference, t_test
+from .contrasts import adjust, adjusted_interval, independent_difference, t_test, tost
 from .design import StratifiedDesign
 from .errors import SurveyError
 from .estimation import Contrast, Estimates, PartitionedEstimates, estimate, estimate_partitioned
@@ -22,6 +22,6 @@ from .replicates import RescaledBootstrap, replicate_weights
 
 __all__ = [
     "NCHS", "STANDARDS", "Contrast", "CVRule", "Estimates", "PartitionedEstimates", "RescaledBootstrap",
-    "StratifiedDesign", "SurveyError", "adjust", "estimate", "estimate_partitioned", "independent_difference",
-    "replicate_weights", "t_test",
+    "StratifiedDesign", "SurveyError", "adjust", "adjusted_interval", "estimate", "estimate_partitioned",
+    "independent_difference", "replicate_weights", "t_test", "tost",
 ]

@@ -6,6 +6,9 @@
   survey editions): its variance is the sum of the two, with a normal interval and p-value.
 - ``adjust``: Holm (family-wise error) or Benjamini-Hochberg (false discovery rate) adjusted p-values
   within each family of tests, by statsmodels.
+- ``adjusted_interval``: the interval that matches an adjusted p-value: at the level the test's
+  decision uses, so that it excludes zero exactly when the adjusted p-value is below alpha.
+- ``tost``: the two one-sided tests of equivalence within a margin (Schuirmann 1987).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import gc
 import numpy as np
 
 from .errors import SurveyError
-from .intervals import normal_quantile
+from .intervals import normal_quantile, t_quantile
 
 ADJUSTMENTS = ("holm", "fdr_bh")
 
@@ -64,3 +67,41 @@ def adjust(pvalues, families, method: str = "holm") -> np.ndarray:
     finally:
         gc.unfreeze()
     return out
+
+
+def adjusted_interval(difference, se, df, pvalues, adjusted, alpha: float, family_size=None):
+    """(low, high, level) of the t interval that matches each adjusted p-value.
+
+    A multiplicity procedure rejects test k when its raw p-value falls below a local level: alpha / m
+    for Bonferroni, alpha / (m - j + 1) at the j-th step of Holm, alpha j / m for Benjamini-Hochberg.
+    The adjusted p-value is p_k times alpha over that level, so the local level is alpha p_k / p~_k
+    (monotonicity and the cap at 1 included). The interval at confidence 1 - alpha p_k / p~_k therefore
+    excludes zero exactly when p~_k < alpha: it is the interval to print beside the adjusted p-value.
+    For Bonferroni and for the first step of Holm it is the usual simultaneous interval; for later Holm
+    steps and for Benjamini-Hochberg it is not simultaneous (no simple simultaneous interval matches a
+    step-wise procedure), which docs/methods.md says. Where p_k underflows to 0 the ratio is undefined
+    and the Bonferroni level alpha / m is used (``family_size``: m per test).
+    """
+    difference, se, df, pvalues, adjusted = (np.asarray(x, dtype=float) for x in (difference, se, df, pvalues, adjusted))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        local = alpha * pvalues / adjusted
+    if family_size is not None:
+        local = np.where((pvalues == 0) & (adjusted == 0), alpha / np.asarray(family_size, dtype=float), local)
+    local = np.where(np.isfinite(local) & (local > 0), np.minimum(local, 1.0), np.nan)
+    with np.errstate(invalid="ignore"):
+        t = t_quantile(1 - local, df)
+    return difference - t * se, difference + t * se, 1 - local
+
+
+def tost(difference, se, df, margin) -> np.ndarray:
+    """p-value of the two one-sided tests that |difference| < margin (Schuirmann 1987): the larger of
+    P(T > (d + margin) / se) and P(T > (margin - d) / se), T ~ t_df. Below alpha exactly when the
+    1 - 2 alpha interval lies inside (-margin, margin). NaN where the standard error is not positive."""
+    from scipy.special import stdtr  # the t distribution function (scipy.stats' t.sf(x) = stdtr(df, -x))
+
+    difference, se, df, margin = (np.asarray(x, dtype=float) for x in (difference, se, df, margin))
+    dof = np.where(df > 0, df, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lower = stdtr(dof, -(difference + margin) / se)
+        upper = stdtr(dof, -(margin - difference) / se)
+    return np.where(se > 0, np.maximum(lower, upper), np.nan)

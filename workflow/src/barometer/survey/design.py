@@ -119,19 +119,36 @@ class StratifiedDesign:
         V = sum_g (1 - f_g) n_g / (n_g - 1) sum_{i in g} (u_i - mean_g u)^2 over variance strata g;
         strata treated as certainty (and strata with f_g = 1) add nothing.
         """
+        return np.clip(self.taylor_contributions(scores).sum(axis=0), 0.0, None)
+
+    def taylor_contributions(self, scores: np.ndarray) -> np.ndarray:
+        """Each variance stratum's term of the Taylor variance: a (variance strata x estimates) array.
+
+        The scores are centred on their stratum means before squaring (two passes), as R's survey
+        does: sum(u^2) - (sum u)^2 / n loses every digit to cancellation when the scores are large
+        beside their spread (the total of values near 1e8)."""
         scores = np.asarray(scores, dtype=float)
         if scores.ndim == 1:
             scores = scores[:, None]
+        n_g = self.variance_strata["n"].to_numpy(dtype=float)
+        indicator = self.variance_stratum_indicator()
+        means = (indicator @ scores) / n_g[:, None]
+        centred = scores - means[self.unit_variance_stratum]
+        within = indicator @ centred**2
+        return self._variance_factor()[:, None] * within
+
+    def _variance_factor(self) -> np.ndarray:
+        """(1 - f_g) n_g / (n_g - 1) per variance stratum; 0 for singletons and certainty strata."""
         vs = self.variance_strata
         n_g = vs["n"].to_numpy(dtype=float)
-        indicator = self.variance_stratum_indicator()
-        sums = indicator @ scores
-        squares = indicator @ scores**2
-        within = squares - sums**2 / n_g[:, None]
         with np.errstate(divide="ignore", invalid="ignore"):
             factor = np.where(n_g > 1, (1 - vs["f"].to_numpy()) * n_g / (n_g - 1), 0.0)
-        factor = np.where(vs["policy"].to_numpy() == "certainty", 0.0, factor)
-        return np.clip(factor @ within, 0.0, None)
+        return np.where(vs["policy"].to_numpy() == "certainty", 0.0, factor)
+
+    @property
+    def census_units(self) -> np.ndarray:
+        """(n,) True for units of variance strata that are a census (f_g = 1): no sampling error."""
+        return (self.variance_strata["f"].to_numpy() >= 1.0)[self.unit_variance_stratum]
 
     def degrees_of_freedom(self, mask: np.ndarray) -> np.ndarray:
         """Units in each column's mask minus the variance strata they fall in (as R's ``degf``)."""
@@ -140,6 +157,51 @@ class StratifiedDesign:
             mask = mask[:, None]
         present = (self.variance_stratum_indicator() @ mask.astype(float)) > 0
         return mask.sum(axis=0) - present.sum(axis=0)
+
+    def effective_degrees_of_freedom(self, scores: np.ndarray, mask: np.ndarray,
+                                     contributions: np.ndarray | None = None,
+                                     kurtosis: np.ndarray | None = None) -> np.ndarray:
+        """Satterthwaite's effective degrees of freedom of a variance that is a sum of stratum terms.
+
+        nu = (sum_g c_g)^2 / sum_g (c_g^2 / k_g), where k_g = 2 / relvar(c_g) are the degrees of freedom
+        of stratum g's term. That term is a sample variance of the n_g scores of the stratum, whose
+        relative variance is 2/(n_g - 1) + kappa_g/n_g for scores with excess kurtosis kappa_g (n_g - 1
+        degrees of freedom for normal scores). The scores are the domain's values (excess kurtosis
+        ``kurtosis`` per estimate: 0 for normal data; for a 0/1 variable with share p,
+        (1 - 6p(1-p)) / (p(1-p))) on the fraction pi_g = m_g / n_g of the stratum's units in the
+        domain (``mask``) and zero on the others, so kappa_g = (kurtosis + 3) / pi_g - 3: few domain
+        units in a stratum, or a rare event, make its term far less stable than n_g - 1 suggests.
+
+        Two sets of terms are used and the smaller nu kept, capped at the design df
+        (``degrees_of_freedom``): the estimated contributions c_g (``taylor_contributions``), and those
+        a common unit variance would give, (1 - f_g) sum_{i in g, mask} w_i^2 -- a stratum where no
+        event was observed estimates a zero contribution, so the first set alone misses exactly the
+        strata that make a rare share uncertain. Where a few small strata carry most of a domain's
+        weight, nu is far below the design df (respondents minus strata), which overstates the precision.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if mask.ndim == 1:
+            mask = mask[:, None]
+        if contributions is None:
+            contributions = self.taylor_contributions(scores)
+        indicator = self.variance_stratum_indicator()
+        n_g = self.variance_strata["n"].to_numpy(dtype=float)[:, None]
+        share_in_domain = (indicator @ mask.astype(float)) / n_g
+        kappa = np.zeros(mask.shape[1]) if kurtosis is None else np.asarray(kurtosis, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kappa_g = (kappa[None, :] + 3) / share_in_domain - 3
+            relvar = 2 / (n_g - 1) + kappa_g / n_g
+            k_g = np.where((n_g > 1) & (share_in_domain > 0), 2 / relvar, 0.0)
+        f_g = self.variance_strata["f"].to_numpy()
+        common = np.where(self._variance_factor() > 0, 1 - f_g, 0.0)[:, None] * (indicator @ (mask * self.weights[:, None] ** 2))
+        design_df = self.degrees_of_freedom(mask).astype(float)
+        out = design_df.copy()
+        for c in (np.clip(contributions, 0.0, None), common):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                terms = np.where(c > 0, c**2 / k_g, 0.0)
+                nu = c.sum(axis=0) ** 2 / terms.sum(axis=0)
+            out = np.where(np.isnan(nu), out, np.minimum(out, nu))
+        return out
 
     def variance_stratum_indicator(self) -> sparse.csr_array:
         """Sparse (variance strata x units) 0/1 matrix: sums over strata as one product."""

@@ -17,7 +17,8 @@ import pandas as pd
 
 from .design import StratifiedDesign
 from .errors import SurveyError
-from .intervals import effective_n, effective_n_mean, mean_interval, share_interval
+from .intervals import (NOTE_CENSUS, effective_n, effective_n_mean, korn_graubard_effective_n, mean_interval,
+                        negligible_variance, share_interval)
 from .reliability import NCHS, _Standard
 from .replicates import RescaledBootstrap, iter_block_deviations
 
@@ -55,6 +56,8 @@ class Estimates:
     replicates: np.ndarray | None = None  # (B x K) replicate estimates
     method: RescaledBootstrap | None = None
     stored_var_boot: np.ndarray | None = None  # when variances were accumulated without replicates
+    df_effective: np.ndarray | None = None  # Satterthwaite effective df (design.effective_degrees_of_freedom)
+    census: np.ndarray | None = None  # True where every respondent is in a census stratum (no sampling error)
     design: StratifiedDesign | None = None
     values: np.ndarray | None = None
     domains: np.ndarray | None = None
@@ -86,6 +89,19 @@ class Estimates:
               standard: _Standard | None = None, bounds: tuple | None = None) -> pd.DataFrame:
         """One row per estimand: estimate, SEs, interval, n, effective n, df, CV and reliability flag."""
         return estimate_table(self, ci_method=ci, mean_method=mean_ci, level=level, standard=standard, bounds=bounds)
+
+
+def share_kurtosis(estimate: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Excess kurtosis of a 0/1 variable with share p, (1 - 6p(1-p)) / (p(1-p)), for the shares among
+    the estimates (the effective degrees of freedom need it), floored at 0: the domain's share stands
+    in for the strata's, which vary around it, so a share near 1/2 (kurtosis -2) must not be credited
+    with more stability than normal theory gives. 0 (normal) for means, totals and shares of exactly 0
+    or 1 (no variance to be unstable)."""
+    p = np.asarray(estimate, dtype=float)
+    pq = p * (1 - p)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kappa = (1 - 6 * pq) / pq
+    return np.where((np.asarray(kinds) == "share") & (pq > 0) & np.isfinite(kappa), np.maximum(kappa, 0.0), 0.0)
 
 
 def unique_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -147,19 +163,24 @@ def estimate(
     num_total, den_total = np.empty(K), np.empty(K)
     for c in slices:
         num_total[c], den_total[c] = w @ num[:, c], w @ observed[:, c].astype(float)
-    var_taylor, pop_var = np.empty(K), np.empty(K)
+    var_taylor, pop_var, df_effective = np.empty(K), np.empty(K), np.empty(K)
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(ratio, num_total / den_total, num_total)
+        kurtosis = share_kurtosis(est, kinds)
         for c in slices:
             den = observed[:, c].astype(float)
             scores = np.where(ratio[c], w[:, None] * (num[:, c] - est[c] * den) / den_total[c], w[:, None] * num[:, c])
-            var_taylor[c] = design.taylor_variance(np.nan_to_num(scores))
+            scores = np.nan_to_num(scores)
+            contributions = design.taylor_contributions(scores)
+            var_taylor[c] = np.clip(contributions.sum(axis=0), 0.0, None)
+            df_effective[c] = design.effective_degrees_of_freedom(scores, observed[:, c], contributions, kurtosis[c])
             deviation = np.where(observed[:, c], values[:, c] - np.where(ratio[c], est[c], num_total[c] / den_total[c]), 0.0)
             pop_var[c] = (w @ (deviation**2)) / den_total[c]
-    del scores, deviation, den
+    del scores, deviation, den, contributions
     n = observed.sum(axis=0)
     var_taylor = np.where(n > 0, var_taylor, np.nan)
     df = design.degrees_of_freedom(observed)
+    census = (n > 0) & ~(observed & ~design.census_units[:, None]).any(axis=0)
 
     if estimands is None:
         estimands = pd.DataFrame({"variable": [f"v{k}" for k in range(values.shape[1])], "domain": "all"})
@@ -179,6 +200,8 @@ def estimate(
         weight_total=den_total,
         replicates=reps,
         method=design.replicates,
+        df_effective=df_effective,
+        census=census,
         design=design,
         values=values,
         domains=domains,
@@ -249,27 +272,42 @@ def estimate_table(
 ) -> pd.DataFrame:
     """One row per estimand: estimate, bootstrap and Taylor SE, CI, n, effective n, df, CV, flag.
 
-    ``se`` is the bootstrap standard error when replicates exist, else the Taylor one. Intervals use
-    ``se``'s variance; shares by ``ci_method``, means and totals by ``mean_method``.
+    ``se`` is the bootstrap standard error when replicates exist, else the Taylor one; a variance that
+    is floating-point round-off counts as zero (``intervals.negligible_variance``). Intervals use
+    ``se``'s variance; shares by ``ci_method``, means and totals by ``mean_method``. Reported beside
+    them: ``n_eff`` (shares: p(1-p)/v capped at n, the effective n of the NCHS '< 30' rule; means:
+    s^2 / v), ``n_eff_kg`` (the df-adjusted, capped effective n of the Korn-Graubard interval the NCHS
+    width rules use), ``df`` (design) and ``df_effective`` (Satterthwaite; the NCHS df rule's).
     """
     standard = standard or NCHS()
     kind = est.estimands["kind"].to_numpy()
-    var = est.variance
     share = kind == "share"
-    # a share of exactly 0 or 1 has no variance; replicates may carry floating-point round-off
-    var = np.where(share & ((est.estimate == 0) | (est.estimate == 1)), 0.0, var)
-    low = np.full(len(kind), np.nan)
-    high = np.full(len(kind), np.nan)
-    note = np.full(len(kind), "", dtype=object)
+    size = len(kind)
+    census = np.zeros(size, bool) if est.census is None else np.asarray(est.census, dtype=bool)
+    df_effective = est.df if est.df_effective is None else est.df_effective
+    with np.errstate(invalid="ignore"):
+        scale = np.fmax(np.abs(est.estimate), np.sqrt(np.abs(est.population_variance)))
+    # a share of exactly 0 or 1 has no variance, nor has a census domain; and round-off is not variance
+    edge = share & ((est.estimate == 0) | (est.estimate == 1))
+    var = np.where(negligible_variance(est.variance, scale) | census | edge, 0.0, est.variance)
+    low = np.full(size, np.nan)
+    high = np.full(size, np.nan)
+    note = np.full(size, "", dtype=object)
     keep = est.replicates is not None
     if share.any():
         reps = est.replicates[:, share] if keep and ci_method == "percentile" else None
-        lo, hi, nt = share_interval(ci_method, est.estimate[share], var[share], est.n[share], est.df[share], level, reps)
+        lo, hi, nt = share_interval(ci_method, est.estimate[share], var[share], est.n[share], est.df[share], level,
+                                    reps, census=census[share])
         low[share], high[share], note[share] = lo, hi, nt
     if (~share).any():
         reps = est.replicates[:, ~share] if keep and mean_method == "percentile" else None
         lo, hi = mean_interval(mean_method, est.estimate[~share], var[~share], est.df[~share], level, reps)
         low[~share], high[~share] = lo, hi
+        point = ~share & census & (est.n > 0)
+        low[point], high[point] = est.estimate[point], est.estimate[point]
+        note[point] = NOTE_CENSUS
+        flat = ~share & ~census & (est.n > 0) & ~(var > 0)
+        note[flat] = "no sampling variance estimated (the answers do not vary within any stratum): the interval is a point"
     if bounds is not None:
         # a mean of answers on a bounded scale (e.g. percentages) has a bounded interval
         lower, upper = (np.broadcast_to(np.asarray(b, dtype=float), low.shape) for b in bounds)
@@ -278,10 +316,11 @@ def estimate_table(
         note[clipped] = "interval clipped to the answer scale"
     n_eff = np.where(
         share,
-        effective_n(est.estimate, var, est.n),
+        effective_n(est.estimate, var, est.n, cap=True),
         effective_n_mean(est.population_variance, var, est.n),
     )
-    flag, reason = standard.flag(kind, est.estimate, var, est.n, est.df, level)
+    n_eff_kg = np.where(share, korn_graubard_effective_n(est.estimate, var, est.n, est.df, level), np.nan)
+    flag, reason = standard.flag(kind, est.estimate, var, est.n, est.df, level, df_effective=df_effective, census=census)
     se = np.sqrt(var)
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = se / np.abs(est.estimate)
@@ -295,7 +334,9 @@ def estimate_table(
     table["ci_note"] = note
     table["n"] = est.n
     table["n_eff"] = n_eff
+    table["n_eff_kg"] = n_eff_kg
     table["df"] = est.df
+    table["df_effective"] = df_effective
     table["cv"] = cv
     table["flag"] = flag
     table["flag_reason"] = reason
@@ -318,10 +359,12 @@ class PartitionedEstimates:
     df: np.ndarray
     population_variance: np.ndarray
     weight_total: np.ndarray
-    rest: dict  # estimate, var_taylor, var_boot, n, df of the complements (rows = domains, NaN for 'all')
+    rest: dict  # estimate, var_taylor, var_boot, n, df, df_effective, census of the complements (rows = domains, NaN for 'all')
     difference: dict  # estimate, var_taylor, var_boot, df of level - complement
     replicates: np.ndarray | None = None  # (B, domains, I) only if kept
     method: RescaledBootstrap | None = None
+    df_effective: np.ndarray | None = None  # Satterthwaite effective df of each domain's estimates
+    census: np.ndarray | None = None  # every respondent in a census stratum (no sampling error)
 
     def as_estimates(self) -> Estimates:
         """Flattened (domain x indicator) view for estimate_table."""
@@ -336,7 +379,9 @@ class PartitionedEstimates:
         reps = None if self.replicates is None else self.replicates.reshape(self.replicates.shape[0], D * I)
         est = Estimates(estimands=table.assign(kind=kinds), estimate=self.estimate.ravel(), var_taylor=self.var_taylor.ravel(),
                         n=self.n.ravel(), df=self.df.ravel(), population_variance=self.population_variance.ravel(),
-                        weight_total=self.weight_total.ravel(), replicates=reps, method=self.method)
+                        weight_total=self.weight_total.ravel(), replicates=reps, method=self.method,
+                        df_effective=None if self.df_effective is None else self.df_effective.ravel(),
+                        census=None if self.census is None else self.census.ravel())
         est.stored_var_boot = self.var_boot.ravel()
         return est
 
@@ -418,15 +463,27 @@ def estimate_partitioned(
     rest_df = np.full((D, I), np.nan)
     diff_df = np.full((D, I), np.nan)
     pop_var = np.empty((D, I))
+    df_eff = np.empty((D, I))
+    rest_df_eff = np.full((D, I), np.nan)
+    census = np.zeros((D, I), bool)
+    rest_census = np.zeros((D, I), bool)
+    sampled_units = ~design.census_units[:, None]
+
+    def in_census(obs: np.ndarray) -> np.ndarray:
+        return obs.any(axis=0) & ~(obs & sampled_units).any(axis=0)
+
     with np.errstate(divide="ignore", invalid="ignore"):
         for d in range(D):
             inside = membership[d][:, None]
             score = np.where(ratio, w[:, None] * inside * (num - est[d] * den) / den_sum[d], w[:, None] * inside * num)
             score = np.nan_to_num(score)
-            var_taylor[d] = design.taylor_variance(score)
+            contributions = design.taylor_contributions(score)
+            var_taylor[d] = np.clip(contributions.sum(axis=0), 0.0, None)
             obs_d = observed & inside
             n[d] = obs_d.sum(axis=0)
             df[d] = design.degrees_of_freedom(obs_d)
+            df_eff[d] = design.effective_degrees_of_freedom(score, obs_d, contributions, share_kurtosis(est[d], kinds))
+            census[d] = in_census(obs_d)
             mean_d = np.where(ratio, est[d], num_sum[d] / den_sum[d])
             pop_var[d] = (w @ np.where(obs_d, (values - mean_d) ** 2, 0.0)) / den_sum[d]
             if d == 0:
@@ -434,11 +491,15 @@ def estimate_partitioned(
             outside = ~inside
             rest_score = np.nan_to_num(np.where(ratio, w[:, None] * outside * (num - rest_est[d] * den) / rest_den[d],
                                                 w[:, None] * outside * num))
-            rest_var[d] = design.taylor_variance(rest_score)
+            rest_contributions = design.taylor_contributions(rest_score)
+            rest_var[d] = np.clip(rest_contributions.sum(axis=0), 0.0, None)
             diff_var[d] = design.taylor_variance(score - rest_score)
             obs_r = observed & outside
             rest_n[d] = obs_r.sum(axis=0)
             rest_df[d] = design.degrees_of_freedom(obs_r)
+            rest_df_eff[d] = design.effective_degrees_of_freedom(rest_score, obs_r, rest_contributions,
+                                                                 share_kurtosis(rest_est[d], kinds))
+            rest_census[d] = in_census(obs_r)
             diff_df[d] = design.degrees_of_freedom(observed)
     score = rest_score = obs_d = obs_r = None  # n x I each: not kept through the bootstrap
     var_taylor = np.where(n > 0, var_taylor, np.nan)
@@ -510,7 +571,8 @@ def estimate_partitioned(
         indicators=list(indicators) if indicators is not None else [f"v{k}" for k in range(I)],
         kinds=kinds, domains=domains, estimate=est, var_taylor=var_taylor, var_boot=var_boot, n=n, df=df,
         population_variance=pop_var, weight_total=den_sum,
-        rest={"estimate": rest_est, "var_taylor": rest_var, "var_boot": rest_boot, "n": rest_n, "df": rest_df},
+        rest={"estimate": rest_est, "var_taylor": rest_var, "var_boot": rest_boot, "n": rest_n, "df": rest_df,
+              "df_effective": rest_df_eff, "census": rest_census},
         difference={"estimate": est - rest_est, "var_taylor": diff_var, "var_boot": diff_boot, "df": diff_df},
-        replicates=kept, method=bootstrap,
+        replicates=kept, method=bootstrap, df_effective=df_eff, census=census,
     )

@@ -114,9 +114,13 @@ class RescaledBootstrap:
         out = np.empty(replicates.shape[1])
         for start in range(0, replicates.shape[1], chunk):
             block = replicates[:, start : start + chunk]
-            with np.errstate(invalid="ignore"):
-                centre = np.nanmean(block, axis=0) if self.centre == "mean" else full_sample[start : start + chunk]
-            out[start : start + chunk] = self.scale * np.nansum((block - centre) ** 2, axis=0)
+            # an empty domain has no replicate estimate: its variance is NaN (quietly, not nanmean's warning)
+            count = np.count_nonzero(~np.isnan(block), axis=0)
+            if self.centre == "mean":
+                centre = np.where(count > 0, np.nansum(block, axis=0) / np.maximum(count, 1), np.nan)
+            else:
+                centre = full_sample[start : start + chunk]
+            out[start : start + chunk] = np.where(count > 0, self.scale * np.nansum((block - centre) ** 2, axis=0), np.nan)
         return out
 
 
@@ -210,15 +214,23 @@ def iter_blocks(design: StratifiedDesign, spec: RescaledBootstrap, blocks: range
         yield spec.block_range(block)[0], block_factors(design, spec, block)
 
 
-def replicate_weights(design: StratifiedDesign, spec: RescaledBootstrap | None = None) -> np.ndarray:
+def replicate_weights(design: StratifiedDesign, spec: RescaledBootstrap | None = None,
+                      first: int | None = None) -> np.ndarray:
     """All replicate weights w_i * a_i(b) as one (n x B) array (for export; estimators stream blocks).
-    ``spec`` defaults to the design's own replicate method."""
+    ``spec`` defaults to the design's own replicate method. ``first``: only the first replicates of
+    the method (an export smaller than the estimation). The blocks holding them are drawn whole and the
+    last one cut, so column b is the estimation's replicate b whatever ``first`` is; a method with
+    ``replicates=first`` would draw a cut last block from another position of its stream."""
     spec = spec or design.replicates
     if spec is None:
         raise SurveyError("the design has no replicate method: use design.with_replicates(RescaledBootstrap(...))")
-    out = np.empty((design.n, spec.replicates))
-    for start, factors in iter_blocks(design, spec):
-        out[:, start : start + factors.shape[1]] = design.weights[:, None] * factors
+    count = spec.replicates if first is None else int(first)
+    if not 1 <= count <= spec.replicates:
+        raise SurveyError(f"cannot export the first {count} of {spec.replicates} replicates")
+    out = np.empty((design.n, count))
+    for start, factors in iter_blocks(design, spec, range(-(-count // spec.block_size))):
+        stop = min(start + factors.shape[1], count)
+        out[:, start:stop] = design.weights[:, None] * factors[:, : stop - start]
     return out
 
 
