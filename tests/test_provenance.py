@@ -115,3 +115,22 @@ def test_the_next_run_removes_staging_folders_of_a_killed_render(tmp_path):
     (tmp_path / "report" / "barometer.html").write_text("<html>kept</html>")
     assert remove_staging(tmp_path) == [leftover]
     assert not leftover.exists() and (tmp_path / "report" / "barometer.html").exists()
+
+
+def test_a_render_removes_its_own_leftovers_not_another_languages_staging(tmp_path):
+    """The English and the Dutch report render at the same time into results/report/: the Dutch render
+    removes a leftover `.barometer_nl.render-*` of its own, never the English render's working folder."""
+    from barometer.render import render_report
+
+    qmd = tmp_path / "barometer.qmd"
+    qmd.write_text('---\ntitle: "Mini"\njupyter: python3\n---\n\n```{python}\nprint(6 * 7)\n```\n')
+    out = tmp_path / "report"
+    english = out / ".barometer.render-busy"  # the English render, still working
+    english.mkdir(parents=True)
+    (english / "barometer.html").write_text("<html>half</html>")
+    dead = out / ".barometer_nl.render-k1ll3d"  # a Dutch render killed earlier
+    dead.mkdir()
+    render_report(qmd, out, formats=("html",), renderer="fallback", stem="barometer_nl")
+    assert english.is_dir() and (english / "barometer.html").exists()
+    assert not dead.exists()
+    assert sorted(p.name for p in out.iterdir()) == [".barometer.render-busy", "barometer_nl.html", "barometer_nl.render.json"]

@@ -138,16 +138,20 @@ def visible_text(html: str) -> str:
 
 
 def test_no_direct_identifier_reaches_results_or_the_report(full_run):
-    """Every file under results/ (logs, provenance records and the manifest included), the HTML as
-    a reader sees it and the PDF's text: none holds any identifier of the raw export."""
+    """Every file under results/ (logs, provenance records and the manifest included), the HTML of
+    each report language as a reader sees it and the PDFs' text: none holds any identifier of the raw
+    export."""
     identifiers = raw_identifiers(full_run / "data/raw/microdata/ai_barometer_2021_responses.csv")
     files = sorted(p for p in (full_run / "results").rglob("*") if p.is_file())
+    documents = ("barometer", "barometer_nl")  # report.languages: English and Dutch
     assert {"results/2021/logs/clean.log", "results/manifest.csv", "results/.provenance/2021/clean/respondents.csv.json",
-            "results/report/barometer.html", "results/report/barometer.pdf"} <= {str(p.relative_to(full_run)) for p in files}
+            *(f"results/report/{d}.{ext}" for d in documents for ext in ("html", "pdf"))} <= {str(p.relative_to(full_run)) for p in files}
     texts = [p.read_bytes().decode("utf-8", errors="ignore") for p in files]
     report = full_run / "results/report"
-    texts.append(visible_text((report / "barometer.html").read_text(encoding="utf-8")))
-    texts.append(subprocess.run(["pdftotext", str(report / "barometer.pdf"), "-"], capture_output=True, text=True, check=True).stdout)
+    for document in documents:
+        texts.append(visible_text((report / f"{document}.html").read_text(encoding="utf-8")))
+        texts.append(subprocess.run(["pdftotext", str(report / f"{document}.pdf"), "-"], capture_output=True, text=True,
+                                    check=True).stdout)
     corpus = "\n".join(texts)
     leaked = [value for value in identifiers if value in corpus]
     assert not leaked, f"{len(leaked)} identifiers leaked, e.g. {leaked[:3]}"
@@ -188,7 +192,9 @@ def test_the_manifest_lists_every_output_and_verifies(full_run):
     assert record["inputs"]["results/2021/estimates/estimates.csv"] == hashlib.sha256(estimates.read_bytes()).hexdigest()
     # the manifest lists outputs only: no log, no staging folder, no provenance record
     assert not manifest["path"].str.contains(r"logs/|\.log$|\.render-|\.provenance").any()
-    assert len(manifest) == 82
+    # 24 data outputs, 108 figure files (18 figures x 2 languages x png, svg, caption) and 8 report files
+    # (html, pdf, render.json, context.json per language)
+    assert len(manifest) == 140
     ok = verify(full_run)
     assert ok.returncode == 0 and "all files match" in ok.stdout, ok.stdout
     tampered = full_run / "results/2021/weights/diagnostics.csv"
@@ -270,6 +276,37 @@ def test_verify_reports_files_the_manifest_does_not_know_and_render_leftovers(fu
     assert ".render-" not in (copy / "results/manifest.csv").read_text()
 
 
+def test_a_render_killed_with_sigkill_leaves_no_staging_folder_after_the_next_run(full_run, tmp_path):
+    """kill -9 while the reports render (a hard crash: nothing can clean up): the staging folder stays,
+    verify names it and the reports the run did not make; after `snakemake --unlock` the next run
+    removes it, and the reports are those of a clean run."""
+    copy = tmp_path / "render-killed"
+    shutil.copytree(full_run, copy, symlinks=True)
+    report = copy / "results/report"
+    env = {**os.environ, "PYTHONPATH": str(copy / "workflow/src")}
+    env.pop("BAROMETER_SALT", None)
+    process = subprocess.Popen([*SNAKEMAKE, "--cores", "2", "--forcerun", "report"], cwd=copy, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not list(report.glob(".barometer*.render-*")) and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before a render could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    leftovers = sorted(report.glob(".barometer*.render-*"))
+    assert leftovers
+    result = verify(copy)
+    assert result.returncode == 1 and "the last run did not finish" in result.stdout
+    for folder in leftovers:
+        assert f"results/report/{folder.name}/: staging folder of an interrupted render" in result.stdout
+    subprocess.run([*SNAKEMAKE, "--unlock"], cwd=copy, env=env, capture_output=True, check=True, timeout=300)
+    run_workflow(copy, "--rerun-incomplete")  # what `make` runs
+    assert not [p for p in (copy / "results").rglob("*") if ".render-" in p.name]
+    assert verify(copy).returncode == 0
+    for name in ("barometer.html", "barometer_nl.html", "barometer.render.json", "barometer_nl.render.json"):
+        assert (report / name).read_bytes() == (full_run / "results/report" / name).read_bytes(), name
+
+
 def test_killing_the_workflow_during_the_bootstrap_and_rerunning_gives_the_same_results(full_run, tmp_path):
     copy = copy_repository(tmp_path / "interrupted")
     run_workflow(copy, "results/2021/weights/weights.csv")
@@ -314,7 +351,10 @@ def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_p
     # what stays behind: identifiers, exact employee counts and NACE codes (README, "Running on the real microdata")
     identifiers = raw_identifiers(export)
     corpus = "\n".join(p.read_bytes().decode("utf-8", errors="ignore") for p in (copy / "results").rglob("*") if p.is_file())
-    corpus += visible_text(html)
+    for document in ("barometer", "barometer_nl"):
+        corpus += visible_text((copy / f"results/report/{document}.html").read_text(encoding="utf-8"))
+        corpus += subprocess.run(["pdftotext", str(copy / f"results/report/{document}.pdf"), "-"], capture_output=True,
+                                 text=True, check=True).stdout
     assert "Echte Firma" not in corpus and not [v for v in identifiers if v in corpus]
     respondents = pd.read_csv(copy / "results/2021/clean/respondents.csv")
     exclusions = pd.read_csv(copy / "results/2021/clean/exclusions.csv")
@@ -357,13 +397,15 @@ def test_snakemake_report_collects_the_marked_outputs_with_captions(full_run, tm
 
 
 def test_the_readmes_recovery_commands_work_as_written_after_a_hard_crash(tmp_path):
-    """README, "After an interruption": after `kill -9` (the lock stays), `.venv/bin/snakemake --unlock`
-    once, then `make` (which passes --rerun-incomplete) finishes with the same results."""
+    """README, "After an interruption": after `kill -9` (the lock stays), `make unlock` once, as
+    written, then `make` (which passes --rerun-incomplete) finishes with the same results."""
+    from test_readme_commands import fenced_blocks, run_as_written, with_environment
+
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("**After an interruption.**"):]
-    unlock = re.search(r"`(\.venv/bin/snakemake --unlock)`", section).group(1).split()
+    assert fenced_blocks(section, "sh")[0].split() == ["make", "unlock", "make"]
     assert "--rerun-incomplete" in (ROOT / "Makefile").read_text() and "resumes with `make`" in section
-    copy = copy_repository(tmp_path / "crashed")
+    copy = with_environment(copy_repository(tmp_path / "crashed"))
     env = {**os.environ, "PYTHONPATH": str(copy / "workflow/src")}
     env.pop("BAROMETER_SALT", None)
     target = "results/2021/estimates/point_estimates.csv"
@@ -377,11 +419,9 @@ def test_the_readmes_recovery_commands_work_as_written_after_a_hard_crash(tmp_pa
     os.killpg(process.pid, signal.SIGKILL)  # a hard crash: Snakemake cannot remove its lock
     process.wait(timeout=60)
     locked = run_workflow(copy, target, check=False)
-    assert locked.returncode != 0 and "--unlock" in locked.stdout + locked.stderr
-    snakemake = Path(sys.executable).parent / "snakemake"  # the environment's entry point, as .venv/bin/snakemake
-    command = [str(snakemake), *unlock[1:]] if snakemake.exists() else [*SNAKEMAKE, *unlock[1:]]
-    unlocked = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=300)
-    assert unlocked.returncode == 0, unlocked.stderr[-3000:]
+    assert locked.returncode != 0 and "Directory cannot be locked" in locked.stdout + locked.stderr
+    unlocked = run_as_written("make unlock", copy, timeout=300)
+    assert unlocked.returncode == 0, unlocked.stdout[-2000:] + unlocked.stderr[-3000:]
     run_workflow(copy, target, "--rerun-incomplete")  # what `make` runs
     reference = copy_repository(tmp_path / "reference")
     run_workflow(reference, target)
