@@ -71,9 +71,11 @@ def test_stale_outputs_and_outputs_from_other_microdata_are_reported(tree):
 def test_unknown_files_and_render_leftovers_are_reported_logs_are_not(tree):
     write("results/2021/estimates/notes.csv", "x\n")
     write("results/report/.barometer.render-abc/barometer.html", "<html>")
+    Path("results/report/.barometer_nl.render-xyz").mkdir()  # killed before it wrote anything
     problems = verify_manifest(Path("results/manifest.csv"))
     assert problems == ["results/2021/estimates/notes.csv: not an output the manifest or a provenance record knows",
-                        "results/report/.barometer.render-abc/: staging folder of an interrupted render (removed by the next run)"]
+                        "results/report/.barometer.render-abc/: staging folder of an interrupted render (removed by the next run)",
+                        "results/report/.barometer_nl.render-xyz/: staging folder of an interrupted render (removed by the next run)"]
 
 
 def test_content_changed_and_missing_outputs_are_reported(tree):

@@ -159,7 +159,9 @@ def verify_manifest(path: Path) -> list[str]:
             problem(name, f"made from other {edition} microdata than {against}: sha256 {other}, not {_short(reference)}")
 
     known = manifest_paths | set(recorded) | {str(path), str(path) + ".tmp"}
-    staging = set()
+    # a staging folder counts even when empty (a render killed before it wrote anything)
+    staging = {folder for folder in results.rglob(STAGING) if folder.is_dir()
+               and not any(parent.match(STAGING) for parent in folder.relative_to(results).parents)}
     for file in sorted(p for p in results.rglob("*") if p.is_file()):
         relative = file.relative_to(results)
         name = os.path.relpath(file)  # as the records name outputs: relative to the checkout
