@@ -96,4 +96,4 @@ system-deps: ## install the Debian packages the tests use (R survey, Chromium, p
 	fi
 
 clean-results: ## delete the workflow's outputs
-	rm -rf results/2* results/cross_survey results/longitudinal results/report results/manifest.csv .snakemake/incomplete
+	rm -rf results/2* results/cross_survey results/longitudinal results/report results/manifest.csv results/.provenance .snakemake/incomplete

@@ -82,6 +82,59 @@ def test_a_dry_run_builds_the_whole_dag(repo_copy):
         assert rule in result.stdout, f"rule {rule} missing from the dry run:\n{result.stdout}"
 
 
+# every value the schema accepts either works or is refused at start, naming its key
+@pytest.mark.parametrize(("change", "key", "words"), [
+    ({"report": {"edition": 2019}}, "report.edition", "edition 2019 is not configured"),
+    ({"estimation": {"domains": []}}, "estimation.domains", "missing: sector, size, adopter_status"),
+    ({"estimation": {"domains": ["sector"]}}, "estimation.domains", "missing: size, adopter_status"),
+    ({"differences": {"dimensions": []}}, "differences.dimensions", "at least one dimension"),
+    ({"bootstrap": {"replicates": 2}, "ci": {"method": "percentile"}}, "ci.method", "at least 1000 bootstrap replicates"),
+    ({"bootstrap": {"replicates": 999}, "ci": {"mean_method": "percentile"}}, "ci.mean_method", "bootstrap.replicates is 999"),
+])
+def test_a_combination_that_cannot_run_is_refused_naming_the_key(config, change, key, words):
+    from barometer.config import check_config, deep_merge
+
+    with pytest.raises(ConfigError) as err:
+        check_config(deep_merge(config, change))
+    assert f"key '{key}'" in str(err.value) and words in str(err.value)
+
+
+def test_the_accepted_neighbours_of_the_refused_combinations_pass(config):
+    from barometer.config import check_config, deep_merge
+
+    for change in ({"report": {"edition": 2021}}, {"differences": {"dimensions": ["size"]}},
+                   {"bootstrap": {"replicates": 1000}, "ci": {"method": "percentile", "mean_method": "percentile"}},
+                   {"bootstrap": {"replicates": 2}, "ci": {"method": "korn_graubard"}}):
+        check_config(deep_merge(config, change))
+
+
+def test_an_edition_to_report_needs_published_numbers(config):
+    from barometer.config import check_config
+
+    bad = copy.deepcopy(config)
+    bad["editions"]["2099"] = {k: v for k, v in bad["editions"]["2021"].items() if k not in ("published", "claims")}
+    bad["report"]["edition"] = 2099
+    with pytest.raises(ConfigError, match=r"key 'report.edition': edition 2099 has no published numbers"):
+        check_config(bad)
+
+
+def test_every_configured_input_file_must_be_readable(config, tmp_path):
+    from barometer.config import check_input_files, configured_files
+
+    check_input_files(config, ROOT)
+    keys = dict(configured_files(config))
+    assert {"editions.2021.microdata", "editions.2021.codebook", "editions.2021.frame", "editions.2021.errata",
+            "editions.2021.strata", "cross_survey.crosswalk", "published_sources"} <= set(keys)
+    bad = copy.deepcopy(config)
+    bad["editions"]["2021"]["microdata"] = str(tmp_path / "missing.csv")
+    bad["editions"]["2021"]["errata"] = str(tmp_path)
+    with pytest.raises(ConfigError) as err:
+        check_input_files(bad, ROOT)
+    message = str(err.value)
+    assert f"key 'editions.2021.microdata': {tmp_path / 'missing.csv'} does not exist" in message
+    assert f"key 'editions.2021.errata': {tmp_path} is a directory, not a file" in message
+
+
 def test_an_export_larger_than_the_estimation_stops_naming_the_key(repo_copy):
     override = repo_copy / "small.yaml"
     override.write_text(yaml.safe_dump({"bootstrap": {"replicates": 500}}))  # export_replicates stays 1000

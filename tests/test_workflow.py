@@ -3,6 +3,8 @@ privacy, the manifest, the real-data path and the replicate-weight export."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -10,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -115,22 +118,44 @@ def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
     assert len(compared) >= 75
 
 
-def test_no_direct_identifier_reaches_results_or_the_report(full_run):
-    raw = pd.read_csv(full_run / "data/raw/microdata/ai_barometer_2021_responses.csv", dtype=str)
+def raw_identifiers(path) -> set[str]:
+    """Every identifier of a raw export: response ids, e-mail addresses, company names and numbers, the
+    numbers also as bare digits (0613669015) and without the leading zero (613669015)."""
+    raw = pd.read_csv(path, dtype=str)
     identifiers = set()
-    for column in ("Q1_ondernemingsnummer", "bedrijfsnaam", "contact_email"):
+    for column in ("ResponseId", "contact_email", "bedrijfsnaam", "Q1_ondernemingsnummer"):
         identifiers |= set(raw[column].dropna())
-    identifiers |= {n.replace("BE", "").replace(".", "") for n in raw["Q1_ondernemingsnummer"].dropna()}
-    texts = []
-    for path in (full_run / "results").rglob("*"):
-        if path.is_file():
-            texts.append(path.read_bytes().decode("utf-8", errors="ignore"))
-    pdf = full_run / "results/report/barometer.pdf"
-    texts.append(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout)
+    digits = {re.sub(r"\D", "", n) for n in raw["Q1_ondernemingsnummer"].dropna()}
+    return identifiers | digits | {d.lstrip("0") for d in digits}
+
+
+def visible_text(html: str) -> str:
+    """What a reader of the HTML sees: tags and embedded images removed, entities decoded."""
+    import html as html_module
+
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S | re.I)
+    return html_module.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_no_direct_identifier_reaches_results_or_the_report(full_run):
+    """Every file under results/ (logs, provenance records and the manifest included), the HTML of
+    each report language as a reader sees it and the PDFs' text: none holds any identifier of the raw
+    export."""
+    identifiers = raw_identifiers(full_run / "data/raw/microdata/ai_barometer_2021_responses.csv")
+    files = sorted(p for p in (full_run / "results").rglob("*") if p.is_file())
+    documents = ("barometer", "barometer_nl")  # report.languages: English and Dutch
+    assert {"results/2021/logs/clean.log", "results/manifest.csv", "results/.provenance/2021/clean/respondents.csv.json",
+            *(f"results/report/{d}.{ext}" for d in documents for ext in ("html", "pdf"))} <= {str(p.relative_to(full_run)) for p in files}
+    texts = [p.read_bytes().decode("utf-8", errors="ignore") for p in files]
+    report = full_run / "results/report"
+    for document in documents:
+        texts.append(visible_text((report / f"{document}.html").read_text(encoding="utf-8")))
+        texts.append(subprocess.run(["pdftotext", str(report / f"{document}.pdf"), "-"], capture_output=True, text=True,
+                                    check=True).stdout)
     corpus = "\n".join(texts)
     leaked = [value for value in identifiers if value in corpus]
     assert not leaked, f"{len(leaked)} identifiers leaked, e.g. {leaked[:3]}"
-    assert len(identifiers) > 5000
+    assert len(identifiers) > 10000
 
 
 def test_cells_with_too_few_respondents_are_suppressed(full_run):
@@ -140,25 +165,146 @@ def test_cells_with_too_few_respondents_are_suppressed(full_run):
     assert few["flag_reason"].str.contains("fewer than 5 respondents").all()
 
 
+def verify(repo) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(repo / "workflow/src")}
+    return subprocess.run([sys.executable, "-m", "barometer.cli", "verify", "results/manifest.csv"], cwd=repo, env=env,
+                          capture_output=True, text=True)
+
+
 def test_the_manifest_lists_every_output_and_verifies(full_run):
     manifest = pd.read_csv(full_run / "results/manifest.csv")
-    assert {"path", "rule", "rows", "sha256", "inputs_sha256", "config_sha256", "software", "git_commit"} <= set(manifest.columns)
+    assert {"path", "rule", "rows", "sha256", "inputs_sha256", "microdata_sha256", "config_sha256", "software",
+            "git_commit"} <= set(manifest.columns)
     assert "results/2021/estimates/estimates.csv" in set(manifest["path"])
     row = manifest.set_index("path").loc["results/2021/clean/respondents.csv"]
     assert row["rule"] == "clean" and row["rows"] == 1717
-    env = {**os.environ, "PYTHONPATH": str(full_run / "workflow/src")}
-    ok = subprocess.run([sys.executable, "-m", "barometer.cli", "verify", "results/manifest.csv"], cwd=full_run, env=env,
-                        capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stdout
+    bundled = hashlib.sha256((full_run / "data/raw/microdata/ai_barometer_2021_responses.csv").read_bytes()).hexdigest()
+    # every output made from the responses descends from the bundled export (the report, the comparison
+    # and the longitudinal view too); the checks of the published sources and the bounds they alone
+    # support from none
+    lineage = manifest.set_index("path")["microdata_sha256"].fillna("")
+    published_only = lineage.index.str.contains("/audit/|/identification/|cross_survey/source_checks")
+    assert (lineage[published_only] == "").all() and published_only.sum() == 6
+    assert (lineage[~published_only] == f"2021={bundled}").all()
+    # the recorded inputs are those the job read: the report's include the estimates' checksum
+    record = json.loads((full_run / "results/.provenance/report/barometer.html.json").read_text())
+    estimates = full_run / "results/2021/estimates/estimates.csv"
+    assert record["inputs"]["results/2021/estimates/estimates.csv"] == hashlib.sha256(estimates.read_bytes()).hexdigest()
+    # the manifest lists outputs only: no log, no staging folder, no provenance record
+    assert not manifest["path"].str.contains(r"logs/|\.log$|\.render-|\.provenance").any()
+    # 24 data outputs, 108 figure files (18 figures x 2 languages x png, svg, caption) and 8 report files
+    # (html, pdf, render.json, context.json per language)
+    assert len(manifest) == 140
+    ok = verify(full_run)
+    assert ok.returncode == 0 and "all files match" in ok.stdout, ok.stdout
     tampered = full_run / "results/2021/weights/diagnostics.csv"
     original = tampered.read_bytes()
     try:
         tampered.write_bytes(original + b"x\n")
-        bad = subprocess.run([sys.executable, "-m", "barometer.cli", "verify", "results/manifest.csv"], cwd=full_run,
-                             env=env, capture_output=True, text=True)
+        bad = verify(full_run)
         assert bad.returncode == 1 and "results/2021/weights/diagnostics.csv: content changed" in bad.stdout
     finally:
         tampered.write_bytes(original)
+
+
+def _other_export(repo, tmp_path, drop_stratum: str | None = None):
+    """The bundled export less one response (another file, as real microdata would be), or less a whole
+    frame stratum (weighting then fails); with a configuration file pointing at it."""
+    raw = pd.read_csv(repo / "data/raw/microdata/ai_barometer_2021_responses.csv", dtype=str, keep_default_na=False)
+    if drop_stratum:
+        firms = set(raw.loc[raw["frame_stratum"] == drop_stratum, "Q1_ondernemingsnummer"])
+        raw = raw[~raw["Q1_ondernemingsnummer"].isin(firms)]
+    else:
+        raw = raw.iloc[:-1]
+    export = tmp_path / "new_export.csv"
+    raw.to_csv(export, index=False)
+    settings = tmp_path / "new-data.yaml"
+    settings.write_text(yaml.safe_dump({"editions": {2021: {"microdata": str(export)}}}))
+    return settings
+
+
+def test_verify_finds_outputs_left_from_other_microdata_after_a_partial_rerun(full_run, tmp_path):
+    """Rerun only the clean stage on new data: the manifest is rewritten, but verify must not say
+    "all files match": every later output is stale and made from other microdata than the clean ones."""
+    copy = tmp_path / "partial"
+    shutil.copytree(full_run, copy, symlinks=True)
+    settings = _other_export(copy, tmp_path)
+    run_workflow(copy, "results/2021/clean/respondents.csv", "--configfile", str(settings), env={"BAROMETER_SALT": "a long secret salt"})
+    result = verify(copy)
+    assert result.returncode == 1 and "all files match" not in result.stdout
+    lines = dict(line.split(": ", 1) for line in result.stdout.splitlines() if ": " in line)
+    for output in ("results/2021/weights/weights.csv", "results/2021/estimates/estimates.csv", "results/report/barometer.html"):
+        assert output in lines, result.stdout
+    assert lines["results/2021/weights/weights.csv"].startswith("stale: made from inputs that have changed since: results/2021/clean/respondents.csv")
+    assert "made from other 2021 microdata than results/2021/clean/" in result.stdout
+    assert "results/2021/clean/respondents.csv" not in lines  # remade, from the new export
+
+
+def test_verify_says_what_a_failed_run_did_not_make(full_run, tmp_path):
+    copy = tmp_path / "failed"
+    shutil.copytree(full_run, copy, symlinks=True)
+    settings = _other_export(copy, tmp_path, drop_stratum="35-39_large")
+    failed = run_workflow(copy, "--configfile", str(settings), env={"BAROMETER_SALT": "a long secret salt"}, check=False)
+    assert failed.returncode != 0 and "no usable response" in failed.stderr
+    result = verify(copy)
+    assert result.returncode == 1
+    assert "the last run failed" in result.stdout
+    assert "results/2021/weights/weights.csv: missing: the last run did not make it" in result.stdout
+    assert "results/2021/estimates/estimates.csv: stale: the last run was to remake it and did not" in result.stdout
+    assert "results/report/barometer.html: stale" in result.stdout
+    # a later run of other targets succeeds: what the failed run did not make is still reported missing
+    run_workflow(copy, "results/2021/audit/source_checks.csv", "--forcerun", "validate_sources")
+    later = verify(copy)
+    assert later.returncode == 1
+    assert "results/2021/weights/weights.csv: missing: an earlier run failed before making it" in later.stdout
+
+
+def test_verify_reports_files_the_manifest_does_not_know_and_render_leftovers(full_run, tmp_path):
+    copy = tmp_path / "unknown"
+    shutil.copytree(full_run, copy, symlinks=True)
+    (copy / "results/2021/estimates/my_notes.csv").write_text("a,b\n1,2\n")
+    staging = copy / "results/report/.barometer.render-k1ll3d"
+    staging.mkdir()
+    (staging / "barometer.html").write_text("<html>half</html>")
+    result = verify(copy)
+    assert result.returncode == 1
+    assert "results/2021/estimates/my_notes.csv: not an output the manifest or a provenance record knows" in result.stdout
+    assert "results/report/.barometer.render-k1ll3d/: staging folder of an interrupted render" in result.stdout
+    # the next run removes the staging folder, even one that does not render the report
+    run_workflow(copy, "results/2021/clean/respondents.csv", "--forcerun", "clean")
+    assert not staging.exists()
+    assert ".render-" not in (copy / "results/manifest.csv").read_text()
+
+
+def test_a_render_killed_with_sigkill_leaves_no_staging_folder_after_the_next_run(full_run, tmp_path):
+    """kill -9 while the reports render (a hard crash: nothing can clean up): the staging folder stays,
+    verify names it and the reports the run did not make; after `snakemake --unlock` the next run
+    removes it, and the reports are those of a clean run."""
+    copy = tmp_path / "render-killed"
+    shutil.copytree(full_run, copy, symlinks=True)
+    report = copy / "results/report"
+    env = {**os.environ, "PYTHONPATH": str(copy / "workflow/src")}
+    env.pop("BAROMETER_SALT", None)
+    process = subprocess.Popen([*SNAKEMAKE, "--cores", "2", "--forcerun", "report"], cwd=copy, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 300
+    while not list(report.glob(".barometer*.render-*")) and time.time() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert process.poll() is None, "the run finished before a render could be killed"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    leftovers = sorted(report.glob(".barometer*.render-*"))
+    assert leftovers
+    result = verify(copy)
+    assert result.returncode == 1 and "the last run did not finish" in result.stdout
+    for folder in leftovers:
+        assert f"results/report/{folder.name}/: staging folder of an interrupted render" in result.stdout
+    subprocess.run([*SNAKEMAKE, "--unlock"], cwd=copy, env=env, capture_output=True, check=True, timeout=300)
+    run_workflow(copy, "--rerun-incomplete")  # what `make` runs
+    assert not [p for p in (copy / "results").rglob("*") if ".render-" in p.name]
+    assert verify(copy).returncode == 0
+    for name in ("barometer.html", "barometer_nl.html", "barometer.render.json", "barometer_nl.render.json"):
+        assert (report / name).read_bytes() == (full_run / "results/report" / name).read_bytes(), name
 
 
 def test_killing_the_workflow_during_the_bootstrap_and_rerunning_gives_the_same_results(full_run, tmp_path):
@@ -212,7 +358,19 @@ def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_p
     assert "Published tables" not in html and "reconstruction's" not in html
     for caption in (copy / "results").glob("*/figures/en/*.caption.json"):
         assert "hollow" not in caption.read_text(encoding="utf-8").lower(), caption
-    assert "Echte Firma" not in html
+    # what stays behind: identifiers, exact employee counts and NACE codes (README, "Running on the real microdata")
+    identifiers = raw_identifiers(export)
+    corpus = "\n".join(p.read_bytes().decode("utf-8", errors="ignore") for p in (copy / "results").rglob("*") if p.is_file())
+    for document in ("barometer", "barometer_nl"):
+        corpus += visible_text((copy / f"results/report/{document}.html").read_text(encoding="utf-8"))
+        corpus += subprocess.run(["pdftotext", str(copy / f"results/report/{document}.pdf"), "-"], capture_output=True,
+                                 text=True, check=True).stdout
+    assert "Echte Firma" not in corpus and not [v for v in identifiers if v in corpus]
+    respondents = pd.read_csv(copy / "results/2021/clean/respondents.csv")
+    exclusions = pd.read_csv(copy / "results/2021/clean/exclusions.csv")
+    assert not {"Q2_werknemers", "Q3_nace"} & (set(respondents.columns) | set(exclusions.columns))
+    assert not exclusions["evidence"].str.contains(r"\d{2}\.\d|employees \(").any()
+    assert verify(copy).returncode == 0
     # no tracked file was edited to get there
     for name in ("config/config.yaml", "config/editions/2021/codebook.yaml"):
         assert (copy / name).read_bytes() == (ROOT / name).read_bytes()
@@ -246,3 +404,36 @@ def test_snakemake_report_collects_the_marked_outputs_with_captions(full_run, tm
     for caption in ("Consistency checks of the published figures", "Every published number of the report next to",
                     "rescaled bootstrap with finite population correction"):
         assert caption in html
+
+
+def test_the_readmes_recovery_commands_work_as_written_after_a_hard_crash(tmp_path):
+    """README, "After an interruption": after `kill -9` (the lock stays), `make unlock` once, as
+    written, then `make` (which passes --rerun-incomplete) finishes with the same results."""
+    from test_readme_commands import fenced_blocks, run_as_written, with_environment
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**After an interruption.**"):]
+    assert fenced_blocks(section, "sh")[0].split() == ["make", "unlock", "make"]
+    assert "--rerun-incomplete" in (ROOT / "Makefile").read_text() and "resumes with `make`" in section
+    copy = with_environment(copy_repository(tmp_path / "crashed"))
+    env = {**os.environ, "PYTHONPATH": str(copy / "workflow/src")}
+    env.pop("BAROMETER_SALT", None)
+    target = "results/2021/estimates/point_estimates.csv"
+    process = subprocess.Popen([*SNAKEMAKE, "--cores", "2", target], cwd=copy, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    log = copy / "results/2021/logs/clean.log"
+    deadline = time.time() + 120
+    while not log.exists() and time.time() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, "the run finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)  # a hard crash: Snakemake cannot remove its lock
+    process.wait(timeout=60)
+    locked = run_workflow(copy, target, check=False)
+    assert locked.returncode != 0 and "Directory cannot be locked" in locked.stdout + locked.stderr
+    unlocked = run_as_written("make unlock", copy, timeout=300)
+    assert unlocked.returncode == 0, unlocked.stdout[-2000:] + unlocked.stderr[-3000:]
+    run_workflow(copy, target, "--rerun-incomplete")  # what `make` runs
+    reference = copy_repository(tmp_path / "reference")
+    run_workflow(reference, target)
+    for name in ("clean/respondents.csv", "weights/weights.csv", "estimates/point_estimates.csv"):
+        assert (copy / "results/2021" / name).read_bytes() == (reference / "results/2021" / name).read_bytes()

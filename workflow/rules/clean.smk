@@ -16,6 +16,8 @@ rule clean:
     params:
         cleaning=config["cleaning"],
         pseudonymisation=config["pseudonymisation"],
+        # the sha256 of the bundled reconstruction: only that file may use the public default salt
+        bundled_sha256=lambda wc: edition(wc).get("bundled_sha256", ""),
     resources:
         mem_mb=1000,
         runtime=5,

@@ -11,19 +11,28 @@ PACKAGE_SRC = Path(workflow.current_basedir).parent / "src"
 sys.path.insert(0, str(PACKAGE_SRC))
 
 from barometer import code_inputs  # noqa: E402
-from barometer.config import CONFIG_SCHEMA, ConfigError, config_hash, normalise_editions, read_yaml, validate_config  # noqa: E402
+from barometer.config import (CONFIG_SCHEMA, ConfigError, check_config, check_input_files, config_hash,  # noqa: E402
+                              normalise_editions, read_yaml, validate_config)
 from barometer.figures import catalogue  # noqa: E402
 from barometer.stages import stage_modules  # noqa: E402
 
+CONFIG_SOURCE = "config/config.yaml (and any --configfile)"
 config["editions"] = normalise_editions(config)["editions"]
 try:
     validate(config, str(CONFIG_SCHEMA))
 except WorkflowError:
     try:
-        validate_config(config, source="config/config.yaml (and any --configfile)")
+        validate_config(config, source=CONFIG_SOURCE)
     except ConfigError as err:
         raise WorkflowError(str(err)) from None
     raise
+# what the schema cannot say (keys that must agree), and every configured input file must be
+# readable: checked before anything runs, whatever results/ already holds
+try:
+    check_config(config, source=CONFIG_SOURCE)
+    check_input_files(config, source=CONFIG_SOURCE)
+except ConfigError as err:
+    raise WorkflowError(str(err)) from None
 
 EDITIONS = sorted(config["editions"])
 # the edition the cross-survey comparison re-estimates (config/crosswalk.yaml)

@@ -7,7 +7,9 @@ giving the reason:
   (c) no AI question answered at all,
   (d) a second response for the same company (the most complete one is kept).
 Direct identifiers (company number, name, e-mail, the survey tool's response id) are replaced by
-keyed pseudonyms; exact employee counts and NACE codes, which identify large firms, stay behind too.
+keyed pseudonyms; exact employee counts and NACE codes, which identify large firms, stay behind too:
+an excluded record keeps its reason, its frame stratum and the size class its answer gives, and its
+evidence names the rule, not the value.
 """
 
 from __future__ import annotations
@@ -81,12 +83,12 @@ def clean(raw: pd.DataFrame, codebook: Codebook, strata: Strata, *, salt: str,
 
     rule_a = employees < strata.min_employees
     reason[rule_a] = "a"
-    evidence[rule_a] = [f"reported {e:g} employees (< {strata.min_employees:g})" for e in employees[rule_a]]
+    evidence[rule_a] = f"reported fewer than {strata.min_employees:g} employees"
 
     has_nace = raw[screening["nace"]].notna()
     rule_b = reason.isna() & has_nace & reported_sector.isna()
     reason[rule_b] = "b"
-    evidence[rule_b] = [f"reported NACE {c} is in none of the sector groups" for c in raw.loc[rule_b, screening["nace"]]]
+    evidence[rule_b] = "reported a NACE code in none of the sector groups"
 
     rule_c = reason.isna() & (answered == 0)
     reason[rule_c] = "c"
@@ -125,12 +127,15 @@ def clean(raw: pd.DataFrame, codebook: Codebook, strata: Strata, *, salt: str,
     ).join(answers)
     respondents = respondents.reset_index(drop=True)
 
+    # the size class the answer gives, never the count itself
+    size_class = reported_size.astype(object).where(~rule_a, f"under_{strata.min_employees:g}").fillna("")
     exclusions = pd.DataFrame(
         {
             "raw_line": line[~usable],
             "respondent": respondent[~usable],
             "firm": firm[~usable],
             "frame_stratum": raw.loc[~usable, meta["frame_stratum"]],
+            "size_class": size_class[~usable],
             "reason": reason[~usable],
             "reason_label": reason[~usable].map(REASONS),
             "evidence": evidence[~usable],

@@ -193,10 +193,15 @@ def _uncovered_share(population: dict, sampled: set, args: argparse.Namespace) -
 
 
 def install_reconstruction(args: argparse.Namespace) -> None:
-    """Copy results/reconstruction/<year>/responses.csv to editions.<year>.microdata, with a checksum file."""
+    """Copy results/reconstruction/<year>/responses.csv to editions.<year>.microdata.
+
+    The bundled file is recognised by its content alone: its sha256 is committed in the configuration
+    (editions.<year>.bundled_sha256). A regenerated file is byte-identical to the committed one
+    (tests/test_reconstruction.py); if the reconstruction changes on purpose, this says which sha256
+    to commit."""
     import shutil
 
-    from .config import load_config
+    from .config import bundled_microdata, load_config
     from .io import sha256_file
 
     config = load_config(*(args.configfile or []))
@@ -209,8 +214,11 @@ def install_reconstruction(args: argparse.Namespace) -> None:
         target = Path(block["microdata"])
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(built, target)
-        Path(str(target) + ".sha256").write_text(f"{sha256_file(target)}  {target.name}\n", encoding="utf-8")
-        print(f"installed {target} ({sha256_file(target)[:12]}...)")
+        digest = sha256_file(target)
+        print(f"installed {target} (sha256 {digest})")
+        if not bundled_microdata(digest, block.get("bundled_sha256")):
+            print(f"its sha256 differs from editions.{year}.bundled_sha256 in the configuration: commit "
+                  f"bundled_sha256: {digest} there, or the workflow will treat it as real microdata")
 
 
 def verify(args: argparse.Namespace) -> int:

@@ -101,7 +101,102 @@ def load_config(*paths: str | Path, overrides: Mapping | None = None) -> dict:
     if overrides:
         config = deep_merge(config, normalise_editions(dict(overrides)))
     config = normalise_editions(config)
-    return validate_config(config, source=", ".join(map(str, paths)) or "config")
+    source = ", ".join(map(str, paths)) or "config"
+    validate_config(config, source=source)
+    check_config(config, source=source)
+    return config
+
+
+# Every path the configuration names, by key: each must be a readable file before anything runs.
+EDITION_FILES = ("microdata", "codebook", "strata", "frame", "errata", "source_checks", "published", "claims",
+                 "reconstruction")
+# what the figures and the report draw on (barometer/figures/catalogue.py, reports/barometer.qmd)
+REQUIRED_DOMAINS = ("sector", "size", "adopter_status")
+# Efron & Tibshirani (1993), An Introduction to the Bootstrap: a standard error needs a few hundred
+# replicates, percentile intervals about a thousand. With B = 2 the 2.5% and 97.5% quantiles are two
+# interpolated replicates, which need not even bracket the estimate (the figures then fail).
+MIN_PERCENTILE_REPLICATES = 1000
+
+
+def configured_files(config: Mapping) -> list[tuple[str, str]]:
+    """(key, path) of every input file the configuration names."""
+    out = []
+    for year, block in sorted((config.get("editions") or {}).items()):
+        for name in EDITION_FILES:
+            if isinstance(block, Mapping) and block.get(name):
+                out.append((f"editions.{year}.{name}", str(block[name])))
+    if config.get("published_sources"):
+        out.append(("published_sources", str(config["published_sources"])))
+    for name in ("crosswalk", "checks", "errata"):
+        value = (config.get("cross_survey") or {}).get(name)
+        if value:
+            out.append((f"cross_survey.{name}", str(value)))
+    return out
+
+
+def file_problem(path: Path) -> str | None:
+    """Why ``path`` cannot serve as an input file, or None."""
+    if not path.exists():
+        return "does not exist" if not path.is_symlink() else "is a broken symbolic link"
+    if path.is_dir():
+        return "is a directory, not a file"
+    try:
+        with path.open("rb") as handle:
+            handle.read(1)
+    except OSError as err:
+        return f"cannot be read ({err.strerror or err})"
+    return None
+
+
+def check_input_files(config: Mapping, root: Path | None = None, source: str | Path = "config") -> None:
+    """Every configured input must be a readable file, whatever is already under results/ (a missing
+    export must not pass for one whose results are still there). Raises ConfigError naming every
+    offending key and its path."""
+    root = root or Path.cwd()
+    problems = []
+    for key, value in configured_files(config):
+        path = Path(value) if Path(value).is_absolute() else root / value
+        problem = file_problem(path)
+        if problem:
+            problems.append(f"key '{key}': {value} {problem}")
+    if problems:
+        raise ConfigError("configured input files cannot be read:\n  " + "\n  ".join(problems)
+                          + "\n(fix the path in the configuration file, or pass the right one with --configfile)",
+                          path=source)
+
+
+def check_config(config: Mapping, source: str | Path = "config") -> None:
+    """Checks across keys that the schema cannot express: every value the schema accepts either
+    works or is refused here, before anything runs, naming its key."""
+    editions = config["editions"]
+    report = config["report"]
+    if "edition" in report:
+        year = str(report["edition"])
+        if year not in editions:
+            raise ConfigError(f"edition {year} is not configured under editions (configured: {', '.join(sorted(editions))})",
+                              key="report.edition", path=source)
+        if not editions[year].get("published"):
+            raise ConfigError(f"edition {year} has no published numbers (editions.{year}.published), which the report "
+                              "reproduces; report an edition that has them", key="report.edition", path=source)
+    domains = config["estimation"]["domains"]
+    missing = [d for d in REQUIRED_DOMAINS if d not in domains]
+    if missing:
+        raise ConfigError(f"the figures and the report need the domains {', '.join(REQUIRED_DOMAINS)}; missing: "
+                          f"{', '.join(missing)}", key="estimation.domains", path=source)
+    dimensions = config["differences"]["dimensions"]
+    if not dimensions:
+        raise ConfigError("at least one dimension (sector, size) must be tested: the differences and the report's "
+                          "claims are tested on them", key="differences.dimensions", path=source)
+    untested = [d for d in dimensions if d not in domains]
+    if untested:
+        raise ConfigError(f"dimension(s) {', '.join(untested)} are not estimated (estimation.domains)",
+                          key="differences.dimensions", path=source)
+    ci, replicates = config["ci"], config["bootstrap"]["replicates"]
+    if "percentile" in (ci["method"], ci["mean_method"]) and replicates < MIN_PERCENTILE_REPLICATES:
+        key = "ci.method" if ci["method"] == "percentile" else "ci.mean_method"
+        raise ConfigError(f"percentile intervals need at least {MIN_PERCENTILE_REPLICATES} bootstrap replicates, "
+                          f"bootstrap.replicates is {replicates}; raise it or choose another interval method",
+                          key=key, path=source)
 
 
 def config_hash(config: Mapping) -> str:
@@ -244,6 +339,11 @@ def reliability_standard(reliability: Mapping, publication: Mapping) -> NCHS | C
     return CVRule(release=reliability["cv"]["release"], warn=reliability["cv"]["warn"], **shared)
 
 
+MIN_SALT_LENGTH = 16
+HOW_TO_SET_SALT = ("set one with: export {env}=\"$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')\" "
+                   "(keep it: the same salt gives the same pseudonyms in a later run)")
+
+
 @dataclass(frozen=True)
 class PseudonymSettings:
     """``pseudonymisation:``: where the secret salt comes from."""
@@ -258,18 +358,38 @@ class PseudonymSettings:
     def salt(self, *, bundled: bool) -> tuple[str, str]:
         """The salt for keyed pseudonyms and where it came from.
 
-        From the environment variable when set. Otherwise the configured default, which is public and
-        so only acceptable for the bundled reconstruction: real microdata without a secret salt is an
-        error, because anyone could recompute the pseudonyms from company numbers.
+        From the environment variable when set (an empty value counts as unset). A salt that is set
+        must be secret: at least 16 characters, not blank and not the public default, whatever the
+        data. Without one, the configured default is used, which is public and so only acceptable
+        for the bundled reconstruction (``bundled``: recognised by its content, see
+        ``bundled_microdata``): real microdata without a secret salt is an error, because anyone
+        holding the company numbers could recompute the pseudonyms.
         """
         secret = os.environ.get(self.salt_env, "")
+        key = "pseudonymisation.salt_env"
+        how = HOW_TO_SET_SALT.format(env=self.salt_env)
         if secret:
+            if not secret.strip():
+                raise ConfigError(f"the environment variable {self.salt_env} is blank; {how}", key=key)
+            if secret.strip() == self.default_salt.strip():
+                raise ConfigError(f"the environment variable {self.salt_env} holds the public default salt "
+                                  f"(pseudonymisation.default_salt), which anyone can read; {how}", key=key)
+            if len(secret) < MIN_SALT_LENGTH:
+                raise ConfigError(f"the salt in the environment variable {self.salt_env} has {len(secret)} characters, "
+                                  f"fewer than {MIN_SALT_LENGTH}; {how}", key=key)
             return secret, f"environment variable {self.salt_env}"
         if not bundled:
             raise ConfigError(
-                f"the microdata are not the bundled reconstruction, so a secret salt is required: set the "
-                f"environment variable {self.salt_env} (pseudonyms made with the public default salt "
-                "could be reversed by anyone holding the company numbers)",
-                key="pseudonymisation.salt_env",
+                f"the microdata are not the bundled reconstruction, so a secret salt is required (pseudonyms "
+                f"made with the public default salt could be reversed by anyone holding the company numbers); {how}",
+                key=key,
             )
         return self.default_salt, "public default salt (bundled reconstruction only)"
+
+
+def bundled_microdata(sha256: str, bundled: str | list[str] | None) -> bool:
+    """The microdata are the bundled reconstruction when their sha256 is one the configuration
+    commits (``editions.<year>.bundled_sha256``). Only the file's content counts: no file beside it,
+    name or location can make another export 'bundled'."""
+    known = [bundled] if isinstance(bundled, str) else list(bundled or [])
+    return sha256.lower() in {k.lower() for k in known}

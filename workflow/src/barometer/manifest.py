@@ -1,79 +1,56 @@
 """The run manifest: every output with its producing rule, size, checksum and the checksums of its inputs.
 
-Written by the workflow's onsuccess hook after every successful run (results/manifest.csv);
-``barometer verify`` (``make verify``) recomputes every checksum and row count and reports any
-difference, so a reviewer can tell that the files in results/ are the ones the run produced.
-The producing rule and inputs of each output come from Snakemake's own job records.
+Written by the workflow's onsuccess hook after every successful run (results/manifest.csv) from the
+provenance records the jobs wrote when they made their outputs (barometer/provenance.py): the input
+checksums are those each output was made from, not those of the files when the manifest is written.
+``barometer verify`` (``make verify``) checks results/ against them and reports
+- outputs that are missing, or whose content changed since they were made;
+- stale outputs: their recorded inputs no longer match the current files;
+- outputs made from other microdata than their neighbours (the same edition's clean outputs);
+- files under results/ that no record and no manifest row knows (logs and the provenance records
+  aside), and staging folders an interrupted render left behind;
+- after a failed or interrupted run, the outputs it did not make.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-from base64 import urlsafe_b64encode
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 
 from .io import sha256_file, write_csv
+from .provenance import FOLDER, RUN_RECORD, read_run, record_path, records
 
 REPORT_PACKAGES = ("barometer", "snakemake", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib",
                    "pandera", "frictionless", "jupytext", "nbclient", "nbconvert", "pypandoc_binary", "typst")
-COLUMNS = ["path", "rule", "rows", "bytes", "sha256", "inputs", "inputs_sha256", "config_sha256", "software", "git_commit"]
-SKIP_PARTS = {"logs"}
+COLUMNS = ["path", "rule", "rows", "bytes", "sha256", "inputs", "inputs_sha256", "microdata_sha256", "config_sha256",
+           "software", "git_commit"]
+STAGING = ".*.render-*"  # barometer/render.py's staging folders
+SHOWN = 3  # changed inputs named per stale output
 
 
-def snakemake_record(path: str, metadata_dir: Path = Path(".snakemake/metadata")) -> dict | None:
-    """Snakemake's job record of an output (its file persistence layout: the path urlsafe-base64
-    encoded, split into name-length chunks)."""
-    key = urlsafe_b64encode(path.encode()).decode()
-    limit = 254
-    parts = [key[i : i + limit] for i in range(0, len(key), limit)]
-    parts = ["@" + p for p in parts[:-1]] + [parts[-1]]
-    record = metadata_dir.joinpath(*parts)
-    if not record.exists():
-        return None
-    return json.loads(record.read_text(encoding="utf-8"))
-
-
-def count_rows(path: Path) -> int | str:
-    if path.suffix != ".csv":
-        return ""
-    with path.open(encoding="utf-8") as handle:
-        return max(sum(1 for _ in handle) - 1, 0)
-
-
-def inputs_digest(inputs: list[str]) -> str:
-    lines = []
-    for name in sorted(inputs):
-        p = Path(name)
-        lines.append(f"{name}:{sha256_file(p) if p.is_file() else 'missing'}")
+def inputs_digest(hashes: dict[str, str]) -> str:
+    """One checksum of an output's inputs: sha256 of their sorted ``path:sha256`` lines."""
+    lines = [f"{name}:{hashes[name]}" for name in sorted(hashes)]
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
-def relative(path: str, root: Path) -> str:
-    p = Path(path)
-    try:
-        return str(p.resolve().relative_to(root.resolve())) if p.is_absolute() else path
-    except ValueError:
-        return path
+def _lineage(record: dict) -> str:
+    return ";".join(f"{edition}={sha}" for edition, shas in sorted(record.get("microdata", {}).items()) for sha in shas)
 
 
 def build_manifest(results: Path, root: Path, config_sha256: str, software: dict[str, str], git_commit: str) -> pd.DataFrame:
-    rows = []
+    """One row per provenance record (output) under ``results``."""
     software_text = ";".join(f"{k}={v}" for k, v in sorted(software.items()))
-    for path in sorted(p for p in results.rglob("*") if p.is_file()):
-        rel = str(path.relative_to(root))
-        if SKIP_PARTS & set(path.relative_to(results).parts) or path.name == "manifest.csv":
-            continue
-        record = snakemake_record(rel, root / ".snakemake" / "metadata")
-        if record is None:
-            continue  # not a workflow output (e.g. .gitkeep)
-        inputs = sorted(relative(x, root) for x in record.get("input", []))
+    rows = []
+    for record in records(results):
         rows.append({
-            "path": rel, "rule": record.get("rule", ""), "rows": count_rows(path), "bytes": path.stat().st_size,
-            "sha256": sha256_file(path), "inputs": ";".join(inputs), "inputs_sha256": inputs_digest(inputs),
+            "path": record["path"], "rule": record["rule"], "rows": record["rows"], "bytes": record["bytes"],
+            "sha256": record["sha256"], "inputs": ";".join(sorted(record["inputs"])),
+            "inputs_sha256": inputs_digest(record["inputs"]), "microdata_sha256": _lineage(record),
             "config_sha256": config_sha256, "software": software_text, "git_commit": git_commit,
         })
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -87,25 +64,117 @@ def write_manifest(path: Path, results: Path, root: Path, config_sha256: str, so
     return table
 
 
+def _short(sha: str) -> str:
+    return sha[:12] + "..."
+
+
 def verify_manifest(path: Path) -> list[str]:
-    """Differences between the manifest and the files on disk (empty list: all match)."""
-    if not path.exists():
+    """Problems with results/ against its manifest and provenance records (empty list: all match).
+    Paths are relative to the working directory, as the workflow writes them."""
+    path = Path(path)
+    results = path.parent
+    table = pd.read_csv(path, dtype=str, keep_default_na=False) if path.exists() else None
+    recorded = {r["path"]: r for r in records(results)}
+    if table is None and not recorded:
         return [f"{path}: no manifest (run the workflow first: make)"]
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    problems = []
-    for row in table.itertuples():
-        p = Path(row.path)
-        if not p.exists():
-            problems.append(f"{row.path}: missing")
+    problems: list[str] = []
+    reported: set[str] = set()
+    hashes: dict[str, str] = {}
+
+    def current(name: str) -> str:
+        if name not in hashes:
+            hashes[name] = sha256_file(name) if Path(name).is_file() else "missing"
+        return hashes[name]
+
+    def problem(name: str, text: str) -> None:
+        problems.append(f"{name}: {text}")
+        reported.add(name)
+
+    run = read_run(results)
+    if run and run.get("status") in ("running", "failed", "partial"):
+        what = {"failed": "the last run failed", "running": "the last run did not finish (interrupted, or still running)",
+                "partial": "an earlier run failed and later runs did not make all it was to make"}[run["status"]]
+        problems.append(f"{what}; until a complete run, results/ holds a partial state")
+        started = (results / FOLDER / RUN_RECORD).stat().st_mtime
+        for name in run.get("outputs", []):
+            where = record_path(name, results)
+            # a failed run lists the outputs it did not make; an interrupted one, those it planned
+            remade = run["status"] == "running" and where is not None and where.exists() and where.stat().st_mtime >= started
+            if remade:
+                continue
+            if not Path(name).exists():
+                problem(name, "missing: the last run did not make it" if run["status"] != "partial"
+                        else "missing: an earlier run failed before making it")
+            else:
+                problem(name, "stale: the last run was to remake it and did not")
+
+    manifest_paths = set()
+    for row in (table.itertuples() if table is not None else []):
+        manifest_paths.add(row.path)
+        if row.path in reported:
             continue
-        if sha256_file(p) != row.sha256:
-            problems.append(f"{row.path}: content changed (sha256 differs)")
-        if row.rows != "" and str(count_rows(p)) != row.rows:
-            problems.append(f"{row.path}: {count_rows(p)} rows, manifest says {row.rows}")
-        inputs = [x for x in row.inputs.split(";") if x]
-        if inputs_digest(inputs) != row.inputs_sha256:
-            changed = [x for x in inputs if not Path(x).exists()]
-            problems.append(f"{row.path}: its inputs changed since it was produced{' (missing: ' + ', '.join(changed) + ')' if changed else ''}")
+        if not Path(row.path).exists():
+            problem(row.path, f"missing (listed in {path})")
+        elif current(row.path) != row.sha256:
+            record = recorded.get(row.path)
+            if record and record["sha256"] == current(row.path):
+                problem(row.path, f"remade by rule {record['rule']} after {path} was written, by a run that did not finish")
+            else:
+                problem(row.path, "content changed (sha256 differs from the manifest)")
+
+    for name, record in recorded.items():
+        if name in reported:
+            continue
+        if not Path(name).exists():
+            problem(name, f"missing (made by rule {record['rule']}, deleted since)")
+            continue
+        if current(name) != record["sha256"]:
+            problem(name, f"content changed since rule {record['rule']} made it (sha256 differs)")
+            continue
+        changed = [x for x, sha in sorted(record["inputs"].items()) if current(x) != sha]
+        if changed:
+            shown = ", ".join(x + (" (missing)" if current(x) == "missing" else "") for x in changed[:SHOWN])
+            more = f" and {len(changed) - SHOWN} more" if len(changed) > SHOWN else ""
+            problem(name, f"stale: made from inputs that have changed since: {shown}{more}")
+            continue
+        if table is not None and name not in manifest_paths:
+            problem(name, f"not in {path}: made by a run that did not finish")
+
+    # microdata lineage: per edition, every output should descend from the raw export its edition's
+    # clean outputs were made from (or, without those, from the export most outputs were made from)
+    editions = sorted({e for r in recorded.values() for e in r.get("microdata", {})})
+    for edition in editions:
+        roots = [r for r in recorded.values() if edition in r.get("reads_microdata", [])]
+        if roots:
+            reference = roots[0]["microdata"][edition][0]
+            against = roots[0]["path"]
+        else:
+            counts = Counter(sha for r in recorded.values() for sha in r.get("microdata", {}).get(edition, []))
+            reference, against = counts.most_common(1)[0][0], "most outputs"
+        for name, record in recorded.items():
+            shas = record.get("microdata", {}).get(edition)
+            if not shas or shas == [reference] or name in reported:
+                continue
+            other = ", ".join(_short(s) for s in shas if s != reference)
+            problem(name, f"made from other {edition} microdata than {against}: sha256 {other}, not {_short(reference)}")
+
+    known = manifest_paths | set(recorded) | {str(path), str(path) + ".tmp"}
+    # a staging folder counts even when empty (a render killed before it wrote anything)
+    staging = {folder for folder in results.rglob(STAGING) if folder.is_dir()
+               and not any(parent.match(STAGING) for parent in folder.relative_to(results).parents)}
+    for file in sorted(p for p in results.rglob("*") if p.is_file()):
+        relative = file.relative_to(results)
+        name = os.path.relpath(file)  # as the records name outputs: relative to the checkout
+        leftover = next((parent for parent in relative.parents if parent.match(STAGING)), None)
+        if leftover is not None:
+            staging.add(results / leftover)
+            continue
+        if (relative.parts[0] == FOLDER or "logs" in relative.parts[:-1] or file.suffix == ".log"
+                or relative == Path(".gitkeep") or name in known):
+            continue
+        problem(name, "not an output the manifest or a provenance record knows")
+    for folder in sorted(staging):
+        problem(str(folder) + "/", "staging folder of an interrupted render (removed by the next run)")
     return problems
 
 

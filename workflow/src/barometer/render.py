@@ -39,7 +39,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["CONTEXT_ENV", "RenderError", "render_report"]
+__all__ = ["CONTEXT_ENV", "RenderError", "remove_staging", "render_report"]
 
 CONTEXT_ENV = "BAROMETER_REPORT_CONTEXT"
 FORMATS = ("html", "pdf")
@@ -223,6 +223,7 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
     for path in (*targets.values(), record_path):  # a failed render must not leave stale outputs
         path.unlink(missing_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
+    remove_staging(output_dir, stem, recursive=False)  # this document's only: the other languages may be rendering
     # Staged beside the targets so that moving them into place is atomic.
     with tempfile.TemporaryDirectory(prefix=f".{stem}.render-", dir=output_dir) as tmp:
         render = _render_quarto if use_quarto else _render_fallback
@@ -240,6 +241,20 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
     }
     record_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return record
+
+
+def remove_staging(folder: Path, stem: str = "*", *, recursive: bool = True) -> list[Path]:
+    """Remove the staging folders (``.<stem>.render-*``) of renders that were killed: a process
+    killed with SIGKILL, or a machine that lost power, cannot clean up after itself, so the next run
+    does. Returns the folders removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    pattern = f".{stem}.render-*"
+    found = sorted(p for p in (folder.rglob(pattern) if recursive else folder.glob(pattern)) if p.is_dir())
+    for path in found:
+        shutil.rmtree(path, ignore_errors=True)
+    return found
 
 
 def _tool_versions(use_quarto: bool) -> dict[str, str]:

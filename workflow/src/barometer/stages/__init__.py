@@ -52,8 +52,12 @@ def stage_function(rule: str):
 def run(snakemake) -> None:
     """Entry point of workflow/scripts/stage.py: log to the rule's log file and stderr, call the
     rule's stage function, and report errors a user can act on (the message names file, row and
-    column, or the configuration key) in one line, without a traceback, exiting non-zero."""
+    column, or the configuration key) in one line, without a traceback, exiting non-zero.
+
+    After the stage, the provenance of each output is recorded (barometer/provenance.py): the
+    sha256 of every input as this job read it, and the microdata it descends from."""
     from ..errors import BarometerError
+    from ..provenance import forget, record_job
     from ..survey import SurveyError
 
     label = snakemake.rule + (f" {snakemake.wildcards.figure}" if hasattr(snakemake.wildcards, "figure") else "")
@@ -63,11 +67,16 @@ def run(snakemake) -> None:
     logging.basicConfig(level=logging.INFO, format=f"[{label}] %(message)s", handlers=handlers, force=True)
     stage = stage_function(snakemake.rule)
     params = SimpleNamespace(**dict(snakemake.params.items()))
+    forget(snakemake.output)
     try:
         stage(snakemake.input, snakemake.output, params, snakemake.wildcards)
     except (BarometerError, SurveyError) as err:
         logging.getLogger("barometer").error("%s", err)
         sys.exit(1)
+    # the raw export a job reads itself (the clean job): the root of its outputs' microdata lineage
+    edition = getattr(snakemake.wildcards, "edition", None)
+    microdata = {edition: snakemake.input.microdata} if edition and "microdata" in snakemake.input.keys() else None
+    record_job(snakemake.rule, list(snakemake.output), list(snakemake.input), list(snakemake.log), microdata)
     if os.environ.get(IMPORT_TRACE):
         modules = sorted(m for m in sys.modules if m.split(".")[0] == "barometer")
         with open(os.environ[IMPORT_TRACE], "a", encoding="utf-8") as trace:
