@@ -539,10 +539,9 @@ def key_findings(ctx: Context) -> str:
 
 def methods_numbers(ctx: Context) -> dict:
     accounting = ctx.table("accounting")
-    diagnostics = ctx.table("diagnostics")
+    strata = ctx.table("diagnostics")
     counts = dict(zip(accounting["count"], accounting["records"]))
-    total = diagnostics[diagnostics["stratum"] == "total"].iloc[0]
-    strata = diagnostics[diagnostics["stratum"] != "total"]
+    total = ctx.table("weight_summary").iloc[0]
     variance = ctx.table("variance_strata")
     frame = ctx.table("frame", dtype={"sector": str, "size": str})
     invited = (frame["sampled"] / frame["population"]) if "sampled" in frame else pd.Series(dtype=float)
@@ -580,7 +579,7 @@ EXCLUSION_REASONS = {
 def exclusion_table(ctx: Context) -> B.Table:
     accounting = ctx.table("accounting")
     rows = []
-    for r in accounting[accounting["count"] != "data"].fillna("").itertuples():
+    for r in accounting.fillna("").itertuples():
         letter = re.match(r"excluded \((\w)\)$", r.count)
         label = (ctx.tr(f"Excluded ({letter.group(1)})", f"Uitgesloten ({letter.group(1)})") if letter
                  else ctx.tr(*ACCOUNTING.get(r.count, (r.count, r.count))))

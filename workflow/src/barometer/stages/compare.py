@@ -63,7 +63,7 @@ def _identified(i, comparison, gap, gap_spec, official, rate):
     from ..errors import BarometerError
     from ..identification import merge_comparison, merge_gap, microdata_columns
 
-    if not bundled(read_csv(i.accounting)):
+    if not bundled(read_csv(i.origin)):
         return microdata_columns(comparison), microdata_columns(gap)
     if not i.harmonised_bounds:
         raise BarometerError("the bundled reconstruction needs the edition's published values for its identification "

@@ -91,7 +91,7 @@ def _identified(i, estimates, differences, claims):
     from ..errors import BarometerError
     from ..identification import merge_bounds, merge_claims, microdata_columns
 
-    if not bundled(read_csv(i.accounting)):
+    if not bundled(read_csv(i.origin)):
         return microdata_columns(estimates), microdata_columns(differences), microdata_columns(claims)
     if not i.bounds:
         raise BarometerError("the bundled reconstruction needs the edition's published values for its identification "
