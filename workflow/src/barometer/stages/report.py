@@ -11,6 +11,7 @@ from ..config import DifferenceSettings, IntervalSettings, reliability_standard
 from ..crosssurvey import in_scope_response_rate, response_rate
 from ..io import read_csv, write_json
 from ..manifest import git_commit, git_describe, package_versions, source_date
+from ..progress import Progress
 from ..render import render_report
 from ..reporting import render_metadata
 from ..strata import Strata, load_frame
@@ -56,9 +57,10 @@ def report(i, o, params, wildcards) -> None:
     write_json({"files": files, "figures": figures, "meta": meta}, context)
     # the report's code imports this package, from wherever this stage imported it
     package_src = Path(__file__).resolve().parents[2]
-    info = render_report(Path(i.qmd), Path(o.html).parent, context_file=context.resolve(), formats=("html", "pdf"),
-                         pythonpath=[package_src], stem=wildcards.document,
-                         metadata=render_metadata(meta, i.citation))
+    with Progress(f"render {wildcards.document}", "step") as progress:
+        info = render_report(Path(i.qmd), Path(o.html).parent, context_file=context.resolve(), formats=("html", "pdf"),
+                             pythonpath=[package_src], stem=wildcards.document,
+                             metadata=render_metadata(meta, i.citation), progress=progress)
     log.info("rendered with %s: %s", info["renderer"], ", ".join(x["file"] for x in info["outputs"]))
 
 
