@@ -89,6 +89,11 @@ NOT_RUNNABLE = {
     "BAROMETER_SALT=... .venv/bin/snakemake --cores all --configfile my-edition.yaml":
         "needs the reader's my-edition.yaml and the new edition's export; tests/test_editions.py takes the same "
         "steps with the fixture edition tests/fixtures/edition_2099",
+    "make slurm": "needs a Slurm cluster; make test-slurm (CI) starts one on the machine and "
+                  "tests/test_slurm.py::test_the_workflow_on_slurm_gives_the_bytes_of_the_local_run runs `make slurm` on it",
+    ".ci/slurm-cluster.sh start && make slurm; .ci/slurm-cluster.sh stop":
+        "the same one-node cluster make test-slurm starts (installs slurm-wlm and munge with root rights); "
+        "tests/test_slurm.py runs make slurm on it",
 }
 
 
