@@ -135,5 +135,5 @@ def test_cross_survey_comparison(run):
         assert rows["ci_low"].isna().all() and (rows["design"] == "opt_in_panel").all()
         assert (rows["comparability"] == "context").all()
     gap = read(run, "results/cross_survey/gap_decomposition.csv")
-    total, domain, remaining = gap["pp"].iloc[:3]
+    total, domain, remaining = gap["value"].iloc[:3]
     assert total == pytest.approx(domain + remaining)

@@ -41,7 +41,7 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     # the cross-survey prose quotes the pipeline's numbers, not numbers typed into the report
     gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
     comparison = pd.read_csv(full_run / "results/cross_survey/comparison.csv").set_index("value_id")
-    barometer = comparison.at["eurostat.e_ai_tany.be.2021", "value"] + gap["pp"].iloc[0]
+    barometer = comparison.at["eurostat.e_ai_tany.be.2021", "value"] + gap["value"].iloc[0]
     assert barometer == pytest.approx(adoption["estimate"], abs=1e-9)
     assert f"the Barometer estimates {barometer:.1f}% of Flemish firms with 5+" in html
     published = pd.read_csv(full_run / "results/2021/audit/published_values.csv").drop_duplicates("indicator").set_index("indicator")

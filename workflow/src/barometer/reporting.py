@@ -865,7 +865,7 @@ def gap_values(ctx: Context) -> dict:
     """The gap's components by key ('total gap', 'explained by the domain', 'remaining', 'adoption
     among non-respondents'): the point values."""
     g = ctx.table("gap")
-    return {gap_key(c): float(v) for c, v in zip(g["component"], g["pp"])}
+    return {gap_key(c): float(v) for c, v in zip(g["component"], g["value"])}
 
 
 def gap_table(ctx: Context) -> B.Table:
@@ -875,8 +875,8 @@ def gap_table(ctx: Context) -> B.Table:
     for r in g.itertuples():
         key = gap_key(r.component)
         (label, note) = GAP_ROWS[key]
-        percent = key.startswith("adoption")
-        value = value_with_ci(ctx, r.pp, r.ci_low, r.ci_high, sign=not percent)
+        percent = r.unit == "percent"
+        value = value_with_ci(ctx, r.value, r.ci_low, r.ci_high, sign=not percent)
         value = B.cell(value.text + ("%" if percent else " pp"), nowrap=True)
         rows.append([ctx.tr(*label), value, ctx.tr(*note).format(rate=rate)])
     return B.Table([ctx.tr("Component", "Component"), ctx.tr(f"Value ({ctx.level} CI)", f"Waarde ({ctx.level}-BI)"),
