@@ -120,3 +120,11 @@ def test_every_table_row_means_one_thing(full_run):
     assert summary["N_frame"] == diagnostics["N_frame"].sum() == 34452 and summary["n_usable"] == 1717
     assert summary["kish_effective_n"] == pytest.approx(w.sum() ** 2 / (w**2).sum())
     assert summary["design_effect_weighting"] == pytest.approx(len(w) * (w**2).sum() / w.sum() ** 2)
+    # the gap's parts are differences in points, the non-respondents' row an adoption rate in percent
+    gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
+    assert gap["unit"].tolist() == ["percentage points"] * 3 + ["percent"]
+    assert gap["value"].iloc[0] == pytest.approx(gap["value"].iloc[1] + gap["value"].iloc[2])
+    # comparison.csv: the source's grade and the comparability are two columns, each with one vocabulary
+    comparison = pd.read_csv(full_run / "results/cross_survey/comparison.csv")
+    assert set(comparison["source_grade"]) <= {"official_release", "report", "press", "blog"}
+    assert set(comparison["comparability"]) <= {"same_measure", "reference", "context"}
