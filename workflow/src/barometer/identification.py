@@ -1244,15 +1244,16 @@ def identify(published_values: pd.DataFrame, frame: pd.DataFrame, strata: Strata
 
 
 def microdata_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """Real (non-bundled) microdata: every number is the data's own; no bounds."""
+    """Real (non-bundled) microdata: every number is the data's own; no bounds. The columns are those
+    the bundled reconstruction gets, in the same places (one data dictionary for both): last, or for
+    claims after ``verdict`` with ``verdict_published`` first (as ``merge_claims``)."""
     out = table.drop(columns=[c for c in [*COLUMNS, "verdict_published"] if c in table.columns]).copy()
-    out["identified_by"] = "microdata"
-    out["bound_low"] = np.nan
-    out["bound_high"] = np.nan
-    out["bound_method"] = ""
-    out["bound_note"] = ""
+    values = {"identified_by": "microdata", "bound_low": np.nan, "bound_high": np.nan, "bound_method": "", "bound_note": ""}
     if "claim_id" in table.columns:
-        out["verdict_published"] = ""
+        values = {"verdict_published": "", **values}
+    at = out.columns.get_loc("verdict") + 1 if "claim_id" in table.columns and "verdict" in out.columns else len(out.columns)
+    for i, (column, value) in enumerate(values.items()):
+        out.insert(at + i, column, value)
     return out
 
 
