@@ -68,6 +68,9 @@ def test_a_table_whose_columns_drifted_from_the_dictionary_stops_the_run(tmp_pat
         check_header(table, entry["columns"])
     table.write_text("count,detail,records\n", encoding="utf-8")
     check_header(table, entry["columns"])
+    # the cross-survey figures are not an edition's (the edition wildcard is a year)
+    assert catalogue.entry_for("results/cross_survey/figures/en/xs_forest.png")[0]["rule"] == "cross_survey_figure"
+    assert catalogue.entry_for("results/2021/figures/nl/fig01_adoption.svg")[0]["rule"] == "figure"
     # an output no entry describes
     with pytest.raises(BarometerError, match="no entry of docs/data_dictionary.yaml describes"):
         data_package(catalogue, ["results/2021/clean/new_table.csv"], tmp_path, {})

@@ -67,18 +67,23 @@ class Catalogue:
         return dict(column)
 
     def entry_for(self, path: str) -> tuple[dict, dict[str, str]] | None:
-        """The catalogue entry whose pattern a path (``results/...``) matches, with its wildcards."""
-        for entry in self.entries:
-            match = entry["_regex"].fullmatch(path)
-            if match:
-                return entry, match.groupdict()
-        return None
+        """The catalogue entry whose pattern a path (``results/...``) matches, with its wildcards; an
+        error when several do (the catalogue would be ambiguous)."""
+        found = [(entry, match.groupdict()) for entry in self.entries if (match := entry["_regex"].fullmatch(path))]
+        if len(found) > 1:
+            raise BarometerError(f"{self.path}: {path} matches several entries: {[e['path'] for e, _ in found]}")
+        return found[0] if found else None
+
+
+# what a wildcard matches: an edition is a year (so that results/cross_survey/... is not an edition's),
+# any other wildcard a part of one path component
+WILDCARDS = {"edition": "[0-9]+"}
 
 
 def _pattern(path: str) -> re.Pattern:
-    """``results/{edition}/x/{name}.csv`` -> a regex whose wildcards match one path component."""
+    """``results/{edition}/x/{name}.csv`` -> a regex whose wildcards match within one path component."""
     parts = re.split(r"\{(\w+)\}", path)
-    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>[^/]+?)" for i, p in enumerate(parts))
+    regex = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{WILDCARDS.get(p, '[^/]+?')})" for i, p in enumerate(parts))
     return re.compile(regex)
 
 
