@@ -221,3 +221,69 @@ def test_stage_run_fails_cleanly(inputs, tmp_path, capsys, figure, language, mes
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert message in (tmp_path / "figure.log").read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------------- what the published record supports
+def bars_of(name: str, data: FigureData, domain: str) -> tuple[list, list, pd.DataFrame]:
+    """The value bars and the thin range bars bar_panel draws for every level of a block in one domain
+    (as Figure 5 does), and the rows drawn, in drawing order."""
+    import matplotlib.pyplot as plt
+
+    from barometer.figures.data import block_levels, descending, item_series, level_series
+    from barometer.figures.panels import bar_panel
+
+    levels = block_levels(data, name)
+    series = [level_series(data, name, level, style.PALETTE[k], domain) for k, level in enumerate(levels)]
+    keys = descending(item_series(data, name, levels[0], domain))
+    fig, ax = plt.subplots()
+    drawn = bar_panel(ax, keys, keys, series, data.language, annotate=False)
+    bars = [p for p in ax.patches if p.get_height() > 0.1]  # bars 0.24 high (three series), ranges 0.04
+    ranges = [p for p in ax.patches if p.get_height() <= 0.1]
+    plt.close(fig)
+    return bars, ranges, drawn
+
+
+def test_values_of_the_reconstruction_are_hollow_with_the_range_the_published_tables_allow(data):
+    """Figure 5's bars for adopters: published and derived cells filled, every value the published
+    tables do not pin down hollow (white face), with a thin bar spanning [bound_low, bound_high] under it."""
+    bars, ranges, drawn = bars_of("knowledge", data["en"], "adopter_status=adopter")
+    drawn = drawn[drawn["flag"] != "suppress"]
+    assert len(bars) == len(drawn) == 21
+    support = drawn["identified_by"].tolist()
+    assert {"published", "derived", "bounded", "reconstruction"} <= set(support)
+    for bar, r in zip(bars, drawn.itertuples()):
+        hollow = bar.get_facecolor()[:3] == (1.0, 1.0, 1.0)
+        assert hollow == (r.identified_by in ("bounded", "reconstruction")), (r.indicator, r.identified_by)
+    shown = drawn[drawn["identified_by"].isin(["bounded", "reconstruction"])]
+    assert len(ranges) == len(shown)
+    for bar, r in zip(ranges, shown.itertuples()):
+        assert (bar.get_x(), bar.get_x() + bar.get_width()) == pytest.approx((r.bound_low, r.bound_high))
+    # the legend and the caption say what hollow means, in each language
+    for lang, words in (("en", "Hollow"), ("nl", "Open")):
+        result = draw("fig05_knowledge", data[lang])
+        labels = [t.get_text() for legend in result.figure.legends for t in legend.get_texts()]
+        assert any(label.startswith(words) for label in labels), labels
+        assert words + (" bars and markers" if lang == "en" else " balken en symbolen") in result.caption
+    # on real microdata (identified_by 'microdata', no bounds) nothing is hollow and nothing is said
+    real = data["en"]
+    real = FigureData(estimates=real.estimates.assign(identified_by="microdata", bound_low=float("nan"), bound_high=float("nan")),
+                      codebook=real.codebook, strata=real.strata, edition=real.edition, language="en", extra=real.extra)
+    bars, ranges, _ = bars_of("knowledge", real, "adopter_status=adopter")
+    assert not ranges and all(bar.get_facecolor()[:3] != (1.0, 1.0, 1.0) for bar in bars)
+    assert "ollow" not in draw("fig05_knowledge", real).caption
+
+
+def test_the_cross_survey_figures_show_the_range_of_the_10plus_estimate(data):
+    """Figure 13: the Barometer's 10+ re-estimate is hollow with the range [17.6, 33.5] beside it;
+    Figure 14: the differences on the 10+ scope are hollow with their ranges."""
+    result = draw("xs_timeseries", data["en"])
+    ax = result.figure.axes[0]
+    ranges = [p for p in ax.patches if p.get_width() < 0.2]
+    assert len(ranges) == 1
+    assert (ranges[0].get_y(), ranges[0].get_y() + ranges[0].get_height()) == pytest.approx((17.68, 33.49), abs=0.01)
+    assert "the range the published tables allow" in " ".join(t.get_text() for t in result.figure.legends[0].get_texts())
+    forest = draw("xs_forest", data["en"])
+    assert "hollow bars and markers" in forest.caption.lower()
+    # the Belgian 2021 comparison: Barometer 10+ in [17.68, 33.49] minus Eurostat 10.32 (±0.005)
+    spans = sorted((round(p.get_x(), 2), round(p.get_x() + p.get_width(), 2)) for a in forest.figure.axes for p in a.patches)
+    assert (round(17.675123 - 10.325, 2), round(33.489144 - 10.315, 2)) in spans

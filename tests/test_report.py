@@ -5,6 +5,7 @@ Chromium. Every defect of issue 15 has its test here, on the rendered output."""
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -214,6 +215,73 @@ def test_the_key_findings_give_each_share_of_its_own_group(report, full_run):
     assert f"Non-adopters planning AI within a year: {fmt(everyone['estimate'])}" not in text
 
 
+KEY_SECTIONS = {"en": ("Key findings", "Data and methods"), "nl": ("Belangrijkste bevindingen", "Gegevens en methode")}
+ALLOW = {"en": "reconstruction; the published tables allow {low}–{high}%",
+         "nl": "reconstructie; de gepubliceerde tabellen laten {low}–{high}% toe"}
+
+
+def test_the_key_findings_quote_no_reconstruction_number_without_its_bounds(report, full_run):
+    """Issue 12: every percentage of the key findings is published, derived from published numbers, or
+    stands next to the range the published tables allow (rounded outward); adoption among firms with
+    250+ employees (73.9% in the reconstruction) carries its range 37.0-100.0%."""
+    from barometer.reporting import KEY_FINDINGS
+    from barometer.support import outward
+
+    for lang in ("en", "nl"):
+        text = flat(section(report[lang]["text"], *KEY_SECTIONS[lang]))
+        intro, *bullets = text.split("•")
+        assert re.findall(r"[\d.,]+%", intro) == ["95%"], intro  # the interval level only
+        labels = {(en if lang == "en" else nl): (indicator, domain) for en, nl, indicator, domain in KEY_FINDINGS}
+        checked = 0
+        for bullet in bullets:
+            bullet = bullet[:bullet.index("respondent") + 11]  # the sentence after the list is not a finding
+            label = bullet.split(":", 1)[0].strip()
+            assert label in labels, f"a key finding that names no known estimate: {bullet}"
+            row = est(full_run, *labels[label])
+            percentages = re.findall(r"[\d.,]+(?=%)", bullet)
+            assert percentages, bullet
+            if row["identified_by"] in ("published", "derived"):
+                assert "published tables" not in bullet and "gepubliceerde tabellen" not in bullet, bullet
+                continue
+            low, high = outward(row["bound_low"], row["bound_high"])
+            phrase = ALLOW[lang].format(low=fmt(low, lang), high=fmt(high, lang))
+            assert phrase in bullet, (bullet, phrase)
+            # every percentage of the bullet is the estimate, its interval or the range
+            assert set(percentages) <= {fmt(row["estimate"], lang), "95", fmt(high, lang)}, bullet
+            checked += 1
+        assert checked >= 2  # 50-249 and 250+ employees, on the bundled reconstruction
+    large = est(full_run, "adoption.any", "size=large")
+    assert large["identified_by"] == "bounded" and large["estimate"] == pytest.approx(73.90, abs=0.01)
+    assert (large["bound_low"], large["bound_high"]) == pytest.approx((37.05, 100.0), abs=0.001)
+    assert ("Among firms with 250+ employees: 73.9% (95% CI 67.9–79.3; reconstruction; the published tables allow "
+            "37.0–100.0%)") in flat(report["en"]["text"])
+    assert "Bij bedrijven met 250+ werknemers: 73,9% (95%-BI 67,9–79,3; reconstructie; de gepubliceerde tabellen laten " \
+           "37,0–100,0% toe)" in flat(report["nl"]["text"])
+
+
+def test_the_verdict_summary_shows_the_published_tables_verdict_beside_the_samples(report, full_run):
+    claims = pd.read_csv(full_run / "results/2021/estimates/claims.csv")
+    published = claims["verdict_published"].value_counts()
+    assert (published["supported by the published tables"], published["not determined by the published tables"]) == (11, 71)
+    tables = html_tables(report["en"]["html"])
+    summary = next(rows for caption, rows in tables.items() if caption.startswith("Statements of the 2021 report by verdict"))
+    assert summary[0][2:] == ["Supported by the published tables", "Not determined by the published tables"]
+    assert summary[-1] == ["All statements", "82", "11", "71"]
+    for verdict, n in claims.groupby("verdict").size().items():
+        row = next(r for r in summary if r[0] == {"supported": "supported", "not assessable": "not assessable",
+                                                    "direction only, not significant": "right direction, not significant"}[verdict])
+        crossed = claims[claims["verdict"] == verdict]["verdict_published"].value_counts()
+        assert row[1:] == [str(n), str(crossed.get("supported by the published tables", 0)),
+                           str(crossed.get("not determined by the published tables", 0))]
+    # one by one: the published tables' verdict over the range of the difference
+    rows = html_tables(report["en"]["html"])["The report's comparative statements, one by one"]
+    assert rows[0][-1] == "Published tables" and rows[0][-2] == "Verdict (sample)"
+    large = claims[(claims["indicator"] == "adoption.any") & (claims["domain"] == "size=large")].iloc[0]
+    cell = rows[1 + int(large.name)][-1]
+    assert cell.startswith("supported") and fmt(math.floor(large["bound_low"] * 10) / 10, sign=True) in cell
+    assert "support 11 statements" in flat(report["en"]["text"]) and "bevestigen 11 uitspraken" in flat(report["nl"]["text"])
+
+
 def test_the_sampling_fractions_are_stated_once_and_explained(report, full_run):
     text = flat(section(report["en"]["text"], "Weights", "Results"))
     d = pd.read_csv(full_run / "results/2021/weights/diagnostics.csv")
@@ -247,14 +315,17 @@ def test_the_claims_table_reads_correctly(report, full_run):
     assert "Sector groups: no difference on aware of the Flemish AI action plan (test across the sector groups)" in statements
     assert "Size classes: no difference on aware of the Flemish AI action plan (test across the size classes)" in statements
     assert "Construction: below average on ICT security" in statements
-    assert "not supported: 1 significant difference" in verdicts and not any("1 significant differences" in v for v in verdicts)
+    # the sampling verdicts of issue 13, by name; a claim on a suppressed side is not assessable
+    assert {"supported", "not assessable", "right direction, not significant"} <= set(verdicts), set(verdicts)
+    assert not any("1 significant differences" in v for v in verdicts)
     assert len(rows) - 1 == len(claims)
     # numbers carry true minus signs only, and every interval is on one line
     assert not re.search(r"(?<![\w.])-\d", plain), re.findall(r".{20}(?<![\w.])-\d.{10}", plain)[:3]
     lines = text.splitlines()
     for r in claims.dropna(subset=["difference"]).itertuples():
-        low, high = fmt(r.ci_low), fmt(r.ci_high)
-        joined = f"{low} to {high}" if min(r.ci_low, r.ci_high) < 0 else f"{low}–{high}"
+        # beside the adjusted p-value, the interval that matches it (issue 13)
+        low, high = fmt(r.ci_low_adjusted), fmt(r.ci_high_adjusted)
+        joined = f"{low} to {high}" if min(r.ci_low_adjusted, r.ci_high_adjusted) < 0 else f"{low}–{high}"
         shown = f"{fmt(r.difference, sign=True)} ({joined})"
         assert any(shown in line for line in lines), shown
 
@@ -279,6 +350,18 @@ def test_the_gap_table_and_the_text_agree_on_the_sign_and_the_non_respondents(re
     assert any("Domain: Barometer (5+)" in line and f"{fmt(domain, sign=True)} (" in line for line in layout.splitlines())
     assert f"lowers the Barometer's estimate by {fmt(-domain)} points (Barometer 5+ minus Barometer 10+ = {fmt(domain, sign=True)} pp)" in text
     assert f"+{abs(domain):.1f} points" not in text
+    # issue 12: the domain's part is only bounded, its sign not established; what holds is said as such
+    low, high = gap["bound_low"][1], gap["bound_high"][1]
+    assert low < 0 < high and gap["identified_by"][1] == "bounded"
+    assert f"from {fmt(math.floor(low * 10) / 10, sign=True)} to {fmt(math.ceil(high * 10) / 10, sign=True)} points" in text
+    assert "whether including the firms with 5-9 employees raises or lowers adoption is not established" in text
+    assert "the gap widens" not in text and "The firms with 5-9 employees are not where the gap comes from" not in text
+    assert "anything from 17.6% to 33.5% for firms with 10+ employees" in text
+    assert "37.0–100.0% for 250+ employees" in text.replace("– ", "–")  # the PDF may break a line after the dash
+    assert any("Domain: Barometer (5+)" in line and f"{fmt(math.floor(low * 10) / 10, sign=True)} to" in line
+               for line in layout.splitlines())
+    nl = flat(section(report["nl"]["text"], "De Barometer en andere enquêtes", "De Barometer doorheen zijn edities"))
+    assert "of de bedrijven met 5-9 werknemers de adoptie verhogen of verlagen, staat niet vast" in nl
     # the adoption non-respondents would need, over in-scope firms only
     published = pd.read_csv(full_run / "results/2021/audit/published_values.csv").drop_duplicates("indicator").set_index("indicator")["value"]
     rate = published["fieldwork.usable"] / (published["fieldwork.reached"] - published["fieldwork.excluded"])
@@ -403,7 +486,7 @@ def test_captions_and_text_take_the_interval_level_from_the_configuration(full_r
     finally:
         copy.unlink()
     html = (tmp_path / "level90.html").read_text(encoding="utf-8")
-    assert "90% CI" in html and "with 90% confidence intervals" in html and "Difference, pp (90% CI)" in html
+    assert "90% CI" in html and "with 90% confidence intervals" in html and "Difference, pp (adjusted CI)" in html
     prose = re.sub(r"<figure.*?</figure>", "", html, flags=re.S)  # the figures are those drawn at 95%
     assert "95%" not in re.sub(r"<[^>]+>", " ", prose)
 

@@ -188,3 +188,32 @@ def test_the_report_references_are_the_methods_reference_list():
         assert author in listed, (key, author)
         if year:
             assert re.search(rf"{re.escape(author)}[^()]*\({year.group(1)}\)", listed), (key, author, year.group(1))
+
+
+def test_key_findings_show_bounds_on_the_reconstruction_and_nothing_on_real_microdata(tmp_path):
+    """Issue 12 item 3 and 4: a number of the bundled reconstruction that the published tables do not
+    pin down is given with their range, rounded outward (37.0499-100 -> 37.0-100.0); a published one
+    stands alone; on real microdata (identified_by 'microdata', no bounds) no range and no note."""
+    import pandas as pd
+
+    from barometer.reporting import Context, key_findings, key_findings_support
+
+    rows = pd.DataFrame({
+        "indicator": ["adoption.any", "adoption.any"], "domain": ["all", "size=large"],
+        "estimate": [23.21352544, 73.90287911], "ci_low": [20.81716272, 67.8640295], "ci_high": [25.74581438, 79.34083826],
+        "n": [1717, 240], "flag": ["ok", "ok"], "identified_by": ["published", "bounded"],
+        "bound_low": [23.15, 37.0499], "bound_high": [23.25, 100.0]})
+    for language, expected in (("en", "73.9% (95% CI 67.9\u201379.3; reconstruction; the published tables allow 37.0\u2013100.0%)"),
+                               ("nl", "73,9% (95%-BI 67,9\u201379,3; reconstructie; de gepubliceerde tabellen laten 37,0\u2013100,0% toe)")):
+        for name, table in (("bundled", rows), ("real", rows.assign(identified_by="microdata", bound_low=None, bound_high=None))):
+            path = tmp_path / f"{name}_{language}.csv"
+            table.to_csv(path, index=False)
+            ctx = Context(files={"estimates": str(path)}, figures={}, meta={"language": language, "ci_level": 0.95})
+            text = key_findings(ctx)
+            lines = text.splitlines()
+            assert len(lines) == 2 and "allow" not in lines[0] and "toe)" not in lines[0]
+            if name == "bundled":
+                assert expected in lines[1] and key_findings_support(ctx)
+            else:
+                assert "reconstruct" not in text and "published tables" not in text and "gepubliceerde" not in text
+                assert lines[1].split(":** ", 1)[1].startswith(expected.split(";")[0] + ")") and key_findings_support(ctx) == ""

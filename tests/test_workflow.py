@@ -205,6 +205,13 @@ def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_p
     assert origin["microdata"] == "supplied microdata" and not origin["bundled_reconstruction"]
     html = (copy / "results/report/barometer.html").read_text(encoding="utf-8")
     assert "bundled reconstruction" not in html
+    # issue 12 item 3: the data's own numbers, no bounds, and the report shows none of the reconstruction's caveats
+    for name in ("estimates", "claims"):
+        table = pd.read_csv(copy / f"results/2021/estimates/{name}.csv")
+        assert set(table["identified_by"]) == {"microdata"} and table["bound_low"].isna().all(), name
+    assert "published tables allow" not in html and "Published tables" not in html and "reconstruction's" not in html
+    for caption in (copy / "results").glob("*/figures/en/*.caption.json"):
+        assert "hollow" not in caption.read_text(encoding="utf-8").lower(), caption
     assert "Echte Firma" not in html
     # no tracked file was edited to get there
     for name in ("config/config.yaml", "config/editions/2021/codebook.yaml"):

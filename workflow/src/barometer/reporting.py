@@ -23,6 +23,7 @@ import pandas as pd
 import yaml
 
 from . import report_blocks as B
+from .support import any_needs_bounds, bounds_of, needs_bounds, outward, sign_established
 from .io import sha256_file
 
 CONTEXT_VARIABLE = "BAROMETER_REPORT_CONTEXT"
@@ -153,22 +154,34 @@ def with_ci(ctx: Context, row, decimals: int = 1, unit: str = "%") -> str:
 
 # How an estimate is supported (the column 'identified_by', when the estimates carry it): numbers the
 # 2021 report published or that follow from published numbers stand alone; any other number is shown
-# with its identification bounds (bound_low, bound_high) next to its interval.
-SUPPORTED_ALONE = ("published", "derived")
+# with the range the published tables allow (bound_low, bound_high; barometer.support).
+def bounds_phrase(ctx: Context, row, decimals: int = 1, unit: str = "%", sign: bool = False) -> str:
+    """'reconstruction; the published tables allow 20.7–81.7%' for a number of the reconstruction
+    that the published tables do not pin down (its range rounded outward), '' for any other (published,
+    derived, real microdata, no bounds column)."""
+    if not needs_bounds(row):
+        return ""
+    bounds = bounds_of(row)
+    if bounds is None:
+        return ctx.tr("reconstruction only; no bounds", "enkel reconstructie; geen grenzen")
+    low, high = outward(*bounds, decimals)
+    text = B.interval(low, high, ctx.language, decimals) if not sign else \
+        f"{ctx.num(low, decimals, sign=True)} {ctx.tr('to', 'tot')} {ctx.num(high, decimals, sign=True)}"
+    return ctx.tr(f"reconstruction; the published tables allow {text}{unit}",
+                  f"reconstructie; de gepubliceerde tabellen laten {text}{unit} toe")
 
 
 def with_support(ctx: Context, row, decimals: int = 1) -> str:
     """A key number as the report states it: estimate, interval and reliability mark (``with_ci``)
-    and, where the estimates say how the number is identified and it is neither published nor
-    derived from published numbers, its bounds ('bounds 12.0–41.3'). The hook for the
-    identification bounds: estimates without these columns show the interval only."""
-    text = with_ci(ctx, row, decimals)
-    support = row.get("identified_by") if hasattr(row, "get") else None
-    if isinstance(support, str) and support and support not in SUPPORTED_ALONE and row.get("flag") != "suppress":
-        bounds = B.interval(row.get("bound_low"), row.get("bound_high"), ctx.language, decimals)
-        if bounds:
-            text += f"; {ctx.tr('bounds', 'grenzen')} {bounds}"
-    return text
+    and, for a number that is neither published nor derived from published numbers, the range the
+    published tables allow: '37.4% (95% CI 33.1–41.8; reconstruction; the published tables allow
+    20.7–81.7%)'. Estimates without the support columns (real microdata) show the interval only."""
+    phrase = bounds_phrase(ctx, row, decimals)
+    if not phrase or row.get("flag") == "suppress":  # a suppressed number is not shown at all
+        return with_ci(ctx, row, decimals)
+    ci = B.interval(row["ci_low"], row["ci_high"], ctx.language, decimals)
+    inside = [f"{ctx.tr(ctx.level + ' CI', ctx.level + '-BI')} {ci}"] if ci else []
+    return f"{ctx.num(row['estimate'], decimals)}% ({'; '.join([*inside, phrase])})" + mark(row.get("flag"))
 
 
 def published(ctx: Context, value_id: str) -> float:
@@ -519,9 +532,9 @@ KEY_FINDINGS = [
 ]
 
 
-def key_findings(ctx: Context) -> str:
-    """Headline numbers with their intervals, each a share of the group it names."""
-    lines = []
+def key_findings_rows(ctx: Context) -> list[tuple[str, pd.Series]]:
+    """(label, estimate row) of each key finding this edition has."""
+    out = []
     for en, nl, indicator, domain in KEY_FINDINGS:
         try:
             row = estimate(ctx, indicator, domain)
@@ -533,8 +546,30 @@ def key_findings(ctx: Context) -> str:
                     continue
             else:
                 continue
-        lines.append(f"- **{ctx.tr(en, nl)}:** {with_support(ctx, row)}, {ctx.count(row['n'])} {word(ctx, 'respondents')}")
-    return "\n".join(lines)
+        out.append((ctx.tr(en, nl), row))
+    return out
+
+
+def key_findings(ctx: Context) -> str:
+    """Headline numbers with their intervals, each a share of the group it names; a number the
+    published tables do not pin down with the range they allow (``with_support``)."""
+    return "\n".join(f"- **{label}:** {with_support(ctx, row)}, {ctx.count(row['n'])} {word(ctx, 'respondents')}"
+                     for label, row in key_findings_rows(ctx))
+
+
+def key_findings_support(ctx: Context) -> str:
+    """The sentence under the key findings that says what the ranges are, when one is shown (the
+    bundled reconstruction); '' on real microdata."""
+    if not any(needs_bounds(row) for _, row in key_findings_rows(ctx)):
+        return ""
+    return ctx.tr(
+        "Numbers the 2021 report publishes, or that follow from its published numbers alone, stand as they are. Any "
+        "other number is the reconstruction's and is given with the range that every data set consistent with the "
+        "published tables allows (*reconstruction; the published tables allow ...*): only that range is a finding.",
+        "Getallen die het rapport van 2021 publiceert, of die enkel uit zijn gepubliceerde getallen volgen, staan er "
+        "zoals ze zijn. Elk ander getal komt uit de reconstructie en staat er met het bereik dat elke dataset die met de "
+        "gepubliceerde tabellen overeenstemt toelaat (*reconstructie; de gepubliceerde tabellen laten ... toe*): enkel "
+        "dat bereik is een bevinding.")
 
 
 def methods_numbers(ctx: Context) -> dict:
@@ -723,36 +758,109 @@ def claim_statement(ctx: Context, indicator: str, domain: str, direction: str) -
     return ctx.tr(f"{who}: no different from average on {label}", f"{who}: niet verschillend van het gemiddelde voor {label}")
 
 
+PUBLISHED_VERDICTS = {
+    "supported by the published tables": (("supported by the published tables", "bevestigd door de gepubliceerde tabellen"),
+                                          ("supported", "bevestigd")),
+    "not determined by the published tables": (("not determined by the published tables", "niet bepaald door de gepubliceerde tabellen"),
+                                               ("not determined", "niet bepaald")),
+    "contradicted by the published tables": (("contradicted by the published tables", "weerlegd door de gepubliceerde tabellen"),
+                                             ("contradicted", "weerlegd")),
+}
+
+
+def published_verdicts(ctx: Context) -> bool:
+    """Whether the claims carry the verdict of the published record (the bundled reconstruction)."""
+    c = ctx.table("claims")
+    return "verdict_published" in c and c["verdict_published"].fillna("").astype(str).str.len().gt(0).any()
+
+
+def published_verdict_label(ctx: Context, verdict, short: bool = False) -> str:
+    verdict = "" if pd.isna(verdict) else str(verdict)
+    if verdict in PUBLISHED_VERDICTS:
+        return ctx.tr(*PUBLISHED_VERDICTS[verdict][1 if short else 0])
+    return verdict
+
+
+def published_verdict_counts(ctx: Context) -> dict:
+    """Statements by the verdict of the published record ('supported by the published tables': 11, ...)."""
+    if not published_verdicts(ctx):
+        return {}
+    return ctx.table("claims")["verdict_published"].value_counts().to_dict()
+
+
 def claims_summary(ctx: Context) -> B.Table:
+    """Statements by their sampling verdict; on the bundled reconstruction, beside it, how many of
+    them the published tables support, leave open or contradict whatever the microdata."""
     c = ctx.table("claims")
     counts = c.groupby("verdict").size()
-    rows = [[verdict_label(ctx, v), ctx.count(n)] for v, n in counts.items()]
-    return B.Table([ctx.tr("Verdict", "Oordeel"), ctx.tr("Statements", "Uitspraken")], rows,
-                   caption=ctx.tr("Statements of the 2021 report by verdict", "Uitspraken van het rapport van 2021 per oordeel"),
-                   widths=[4, 1])
+    if not published_verdicts(ctx):
+        rows = [[verdict_label(ctx, v), ctx.count(n)] for v, n in counts.items()]
+        return B.Table([ctx.tr("Verdict", "Oordeel"), ctx.tr("Statements", "Uitspraken")], rows,
+                       caption=ctx.tr("Statements of the 2021 report by verdict", "Uitspraken van het rapport van 2021 per oordeel"),
+                       widths=[4, 1])
+    cross = c.groupby(["verdict", "verdict_published"]).size().unstack(fill_value=0)
+    columns = [v for v in PUBLISHED_VERDICTS if v in cross.columns] + [v for v in cross.columns if v not in PUBLISHED_VERDICTS]
+    rows = [[verdict_label(ctx, v), ctx.count(n)] + [ctx.count(cross.at[v, k]) for k in columns] for v, n in counts.items()]
+    rows.append([B.cell(ctx.tr("All statements", "Alle uitspraken"), bold=True), ctx.count(len(c))]
+                + [ctx.count(cross[k].sum()) for k in columns])
+    return B.Table([ctx.tr("Verdict of the sample (reconstruction)", "Oordeel van de steekproef (reconstructie)"),
+                    ctx.tr("Statements", "Uitspraken")] + [cap(published_verdict_label(ctx, k)) for k in columns], rows,
+                   caption=ctx.tr("Statements of the 2021 report by verdict: the sample's, and the published tables' whatever the microdata",
+                                  "Uitspraken van het rapport van 2021 per oordeel: dat van de steekproef, en dat van de gepubliceerde "
+                                  "tabellen, wat de microdata ook zijn"),
+                   notes=ctx.tr("The published tables' verdict compares the range of the difference that every data set consistent "
+                                "with them allows with zero: supported when the range excludes zero in the stated direction.",
+                                "Het oordeel van de gepubliceerde tabellen vergelijkt het bereik van het verschil dat elke dataset "
+                                "die ermee overeenstemt toelaat met nul: bevestigd als het bereik nul in de vermelde richting uitsluit."),
+                   align=["l", "r"] + ["r"] * len(columns), widths=[3.2, 1.1] + [1.6] * len(columns))
 
 
 def section_label(ctx: Context, section) -> str:
     return ctx.tr("sum.", "samenv.") if str(section) == "Summary" else f"§{section}"
 
 
+def published_cell(ctx: Context, r) -> B.Cell:
+    """The published tables' verdict over the range of the difference they allow ('not determined'
+    over '−12.4 to +40.2'), the range rounded outward."""
+    label = published_verdict_label(ctx, r.verdict_published, short=True)
+    bounds = bounds_of(r)
+    if bounds is None:
+        return B.cell(label)
+    low, high = outward(*bounds)
+    return B.cell(label, f"{ctx.num(low, sign=True)} {ctx.tr('to', 'tot')} {ctx.num(high, sign=True)}", nowrap=True)
+
+
 def claims_table(ctx: Context) -> B.Table:
+    """Each statement: its difference (the reconstruction's, with the interval matching the adjusted
+    p-value), the sample's verdict and, on the bundled reconstruction, the published tables' verdict."""
     c = ctx.table("claims")
+    published = published_verdicts(ctx)
     rows = []
     for r in c.itertuples():
         rows.append([section_label(ctx, r.section), claim_statement(ctx, r.indicator, r.domain, r.direction),
                      # the interval that matches the adjusted p-value beside it (it excludes 0 exactly when p (adj.) < alpha)
                      value_with_ci(ctx, r.difference, r.ci_low_adjusted, r.ci_high_adjusted, sign=True), p_value(ctx, r.p_adjusted),
-                     verdict_label(ctx, r.verdict)])
-    return B.Table(["§", ctx.tr("Statement of the 2021 report", "Uitspraak van het rapport van 2021"),
-                    ctx.tr("Difference, pp (adjusted CI)", "Verschil, pp (gecorrigeerd BI)"), ctx.tr("p (adj.)", "p (gecorr.)"),
-                    ctx.tr("Verdict", "Oordeel")], rows,
+                     verdict_label(ctx, r.verdict)] + ([published_cell(ctx, r)] if published else []))
+    header = ["§", ctx.tr("Statement of the 2021 report", "Uitspraak van het rapport van 2021"),
+              ctx.tr("Difference, pp (adjusted CI)", "Verschil, pp (gecorrigeerd BI)"), ctx.tr("p (adj.)", "p (gecorr.)"),
+              ctx.tr("Verdict", "Oordeel")]
+    if published:
+        header[-1] = ctx.tr("Verdict (sample)", "Oordeel (steekproef)")
+        header.append(ctx.tr("Published tables", "Gepubliceerde tabellen"))
+    return B.Table(header, rows,
                    caption=ctx.tr("The report's comparative statements, one by one", "De vergelijkende uitspraken van het rapport, één voor één"),
                    notes=ctx.tr("Difference: the domain minus the rest of the population, in percentage points; a test "
                                 "across sector groups or size classes has no single difference.",
                                 "Verschil: het domein min de rest van de populatie, in procentpunten; een toets over alle "
-                                "sectoren of grootteklassen heeft geen enkelvoudig verschil."),
-                   align=["l", "l", "r", "r", "l"], widths=[0.7, 5.2, 2.4, 0.9, 2.2], size=8)
+                                "sectoren of grootteklassen heeft geen enkelvoudig verschil.")
+                   + (ctx.tr(" The difference and the sample's verdict are the reconstruction's; the last column gives the verdict "
+                             "of the published tables and, below it, the range of the difference (pp) that every data set "
+                             "consistent with them allows.",
+                             " Het verschil en het oordeel van de steekproef zijn die van de reconstructie; de laatste kolom geeft "
+                             "het oordeel van de gepubliceerde tabellen en daaronder het bereik van het verschil (pp) dat elke "
+                             "dataset die ermee overeenstemt toelaat.") if published else ""),
+                   align=["l", "l", "r", "r", "l"] + (["l"] if published else []),
+                   widths=[0.7, 5.2, 2.4, 0.9, 2.2] if not published else [0.6, 4.0, 2.2, 0.8, 1.8, 1.9], size=8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -868,9 +976,44 @@ def gap_values(ctx: Context) -> dict:
     return {gap_key(c): float(v) for c, v in zip(g["component"], g["value"])}
 
 
+def gap_bounds(ctx: Context) -> dict:
+    """The range every data set consistent with the published tables allows for each component of
+    the gap, by key, rounded outward to one decimal; {} on real microdata (no bounds)."""
+    g = ctx.table("gap")
+    if "identified_by" not in g:
+        return {}
+    out = {}
+    for r in g.itertuples():
+        bounds = bounds_of(r)
+        if bounds is not None and r.identified_by not in ("microdata",):
+            out[gap_key(r.component)] = outward(*bounds)
+    return out
+
+
+def signed_range(ctx: Context, low: float, high: float, decimals: int = 1) -> str:
+    """'−10.4 to +5.5': a range of differences with their signs."""
+    return f"{ctx.num(low, decimals, sign=True)} {ctx.tr('to', 'tot')} {ctx.num(high, decimals, sign=True)}"
+
+
+def reference_bounds(ctx: Context, concept: str, domain: str) -> tuple[float, float] | None:
+    """The range the published tables allow for the Barometer's re-estimate of a concept on a
+    harmonised domain (the comparison's reference row), rounded outward; None without bounds or
+    when the number is published or derived."""
+    c = ctx.table("comparison")
+    hit = c[(c["comparability"] == "reference") & (c["concept"] == concept) & (c["barometer_domain"] == domain)]
+    if hit.empty or not needs_bounds(hit.iloc[0]):
+        return None
+    bounds = bounds_of(hit.iloc[0])
+    return outward(*bounds) if bounds else None
+
+
 def gap_table(ctx: Context) -> B.Table:
+    """The gap's components with their intervals; on the bundled reconstruction also the range every
+    data set consistent with the published tables allows (the sign of a component is established only
+    when that range excludes zero)."""
     g = ctx.table("gap")
     rate = ctx.pct(100 * ctx.meta.get("in_scope_response_rate", float("nan")))
+    bounded = gap_bounds(ctx)
     rows = []
     for r in g.itertuples():
         key = gap_key(r.component)
@@ -878,13 +1021,25 @@ def gap_table(ctx: Context) -> B.Table:
         percent = r.unit == "percent"
         value = value_with_ci(ctx, r.value, r.ci_low, r.ci_high, sign=not percent)
         value = B.cell(value.text + ("%" if percent else " pp"), nowrap=True)
-        rows.append([ctx.tr(*label), value, ctx.tr(*note).format(rate=rate)])
-    return B.Table([ctx.tr("Component", "Component"), ctx.tr(f"Value ({ctx.level} CI)", f"Waarde ({ctx.level}-BI)"),
-                    ctx.tr("Note", "Toelichting")], rows,
+        row = [ctx.tr(*label), value, ctx.tr(*note).format(rate=rate)]
+        if bounded:
+            low, high = bounded[key]
+            text = (B.interval(low, high, ctx.language) + "%") if percent else signed_range(ctx, low, high) + " pp"
+            row.insert(2, B.cell(text, nowrap=True))
+        rows.append(row)
+    header = [ctx.tr("Component", "Component"), ctx.tr(f"Value ({ctx.level} CI)", f"Waarde ({ctx.level}-BI)"), ctx.tr("Note", "Toelichting")]
+    notes = ctx.tr("Total gap = domain + remaining.", "Totale kloof = domein + rest.")
+    if bounded:
+        header.insert(2, ctx.tr("Published tables allow", "Gepubliceerde tabellen laten toe"))
+        notes += ctx.tr(" Values and intervals are the reconstruction's; the published tables allow any value in the range "
+                        "beside them, whatever the microdata.",
+                        " Waarden en intervallen zijn die van de reconstructie; de gepubliceerde tabellen laten elke waarde "
+                        "in het bereik ernaast toe, wat de microdata ook zijn.")
+    return B.Table(header, rows,
                    caption=ctx.tr("The gap between the Barometer and Eurostat's Belgian figure, decomposed",
                                   "De kloof tussen de Barometer en het Belgische cijfer van Eurostat, ontleed"),
-                   notes=ctx.tr("Total gap = domain + remaining.", "Totale kloof = domein + rest."),
-                   align=["l", "r", "l"], widths=[3.6, 2.2, 4.0])
+                   notes=notes, align=["l", "r", "r", "l"] if bounded else ["l", "r", "l"],
+                   widths=[3.2, 2.1, 1.9, 3.0] if bounded else [3.6, 2.2, 4.0])
 
 
 GRADE_NAMES = {
@@ -954,8 +1109,12 @@ def comparison_table(ctx: Context, concepts: list[str] | None = None) -> B.Table
                 source, kind = source_short(ctx, r.source), source_grade_label(ctx, r.source_grade)
                 what = differs_label(ctx, r.differs) or ctx.tr("nothing", "niets")
             region = ctx.tr(*REGIONS[r.geo]) if r.geo in REGIONS else str(r.geo)
-            rows.append([B.cell(source), kind, concept_label(ctx, r.concept), f"{region}, {r.year}",
-                         value_with_ci(ctx, r.value, r.ci_low, r.ci_high),
+            value = value_with_ci(ctx, r.value, r.ci_low, r.ci_high)
+            if grade == "reference" and needs_bounds(r) and bounds_of(r):
+                # the range every data set consistent with the published tables allows, below the value
+                low, high = outward(*bounds_of(r))
+                value = B.cell(*value.lines, ctx.tr("allowed: ", "toegelaten: ") + B.interval(low, high, ctx.language), nowrap=True)
+            rows.append([B.cell(source), kind, concept_label(ctx, r.concept), f"{region}, {r.year}", value,
                          "" if pd.isna(r.n) else ctx.count(r.n), what])
     return B.Table([ctx.tr("Source", "Bron"), ctx.tr("Source type", "Soort bron"), ctx.tr("Measure", "Maatstaf"),
                     ctx.tr("Region, year", "Regio, jaar"), ctx.tr(f"Value, % ({ctx.level} CI)", f"Waarde, % ({ctx.level}-BI)"), "N",
@@ -967,7 +1126,12 @@ def comparison_table(ctx: Context, concepts: list[str] | None = None) -> B.Table
                                 "under simple random sampling, a lower bound of its uncertainty.",
                                 "Bronnen: zie Referenties (auteur en jaar). Een gepubliceerd cijfer krijgt enkel een interval als "
                                 f"het uit een kanssteekproef van gekende omvang komt: het Wilson-interval ({cite(ctx, 'wilson_1927')}) "
-                                "onder enkelvoudige aselecte steekproef, een ondergrens van de onzekerheid."),
+                                "onder enkelvoudige aselecte steekproef, een ondergrens van de onzekerheid.")
+                   + (ctx.tr(" 'Allowed': the range of a Barometer re-estimate that every data set consistent with the 2021 "
+                             "report's published tables allows (the value above it is the reconstruction's).",
+                             " 'Toegelaten': het bereik van een herschatting van de Barometer dat elke dataset die met de "
+                             "gepubliceerde tabellen van het rapport van 2021 overeenstemt toelaat (de waarde erboven is die van "
+                             "de reconstructie).") if any_needs_bounds(c[c["comparability"] == "reference"]) else ""),
                    align=["l", "l", "l", "l", "r", "r", "l"], widths=[1.8, 1.4, 2.2, 1.5, 2.0, 0.8, 2.6], size=7.5)
 
 

@@ -13,6 +13,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ..errors import BarometerError
+from ..support import NEEDS_BOUNDS, any_needs_bounds, bounds_of, needs_bounds
 from . import style
 from .data import (ADOPTER, FigureData, FigureResult, Series, asked_note, block, block_levels, block_question,
                    conditional_means, descending, indicator_series, item_series, level_code, level_rows)
@@ -51,11 +52,12 @@ def reliability_note(rows: pd.DataFrame, language: str) -> str:
     return "; ".join(notes)
 
 
-def caption(title: str, base_n: int | str, data: FigureData, rows: pd.DataFrame | None = None, extra: str = "") -> str:
+def caption(title: str, base_n: int | str, data: FigureData, rows: pd.DataFrame | None = None, extra: str = "",
+            support_key: str = "hollow_note") -> str:
     shown = re.sub(r"\d{4,}", lambda m: count(int(m.group(0)), data.language), str(base_n))
     parts = [f"{title} ({t('base', data.language)} = {shown})", t("ci_short", data.language, level=data.level_percent)]
     if rows is not None:
-        note = reliability_note(rows, data.language)
+        note = "; ".join(x for x in (reliability_note(rows, data.language), support_note(rows, data.language, support_key)) if x)
         if note:
             parts.append(note)
     if extra:
@@ -66,15 +68,59 @@ def caption(title: str, base_n: int | str, data: FigureData, rows: pd.DataFrame 
 
 def draw_bar(ax: plt.Axes, y: float, r, color: str, height: float) -> None:
     """One bar with its CI whisker, marked like interval_bars (review: hatched and lighter; suppress:
-    × at the estimate, or at 0 without one, and no bar). Intervals of means are cut at 0."""
+    × at the estimate, or at 0 without one, and no bar). Intervals of means are cut at 0. A value of
+    the bundled reconstruction that the published tables do not pin down (``support.needs_bounds``)
+    is a hollow bar (outline only), with the range the published tables allow as a thin bar along
+    its lower edge (``bound_range``)."""
     if r.flag == "suppress":
         ax.plot([0 if pd.isna(r.estimate) else r.estimate], [y], marker="x", color=style.NEUTRAL, markersize=6, zorder=3)
         return
     ok = r.flag == "ok"
-    ax.barh(y, r.estimate, height=height, color=color, alpha=0.85 if ok else 0.45, linewidth=0.6,
-            hatch=None if ok else style.UNRELIABLE_HATCH, edgecolor="white" if ok else color)
+    if needs_bounds(r):
+        ax.barh(y, r.estimate, height=height, facecolor="white", edgecolor=color, linewidth=1.0,
+                hatch=None if ok else style.UNRELIABLE_HATCH)
+        bound_range(ax, y + height / 2, r, height)
+    else:
+        ax.barh(y, r.estimate, height=height, color=color, alpha=0.85 if ok else 0.45, linewidth=0.6,
+                hatch=None if ok else style.UNRELIABLE_HATCH, edgecolor="white" if ok else color)
     ax.errorbar(r.estimate, y, xerr=[[r.estimate - max(r.ci_low, 0.0)], [r.ci_high - r.estimate]], fmt="none",
                 ecolor="#333333", elinewidth=0.9, capsize=2, zorder=3)
+
+
+def bound_range(ax: plt.Axes, y: float, r, height: float, vertical: bool = False) -> bool:
+    """The range the published tables allow (bound_low, bound_high) as a thin dark bar centred at
+    ``y`` (an x position when ``vertical``); nothing when the row has no bounds. Returns whether drawn."""
+    bounds = bounds_of(r)
+    if bounds is None:
+        return False
+    low, high = bounds
+    thin = max(height * 0.1, 0.04)
+    if vertical:
+        ax.bar(y, high - low, bottom=low, width=thin, color=style.BOUNDS, linewidth=0, zorder=2)
+    else:
+        ax.barh(y, high - low, left=low, height=thin, color=style.BOUNDS, linewidth=0, zorder=2)
+    return True
+
+
+def support_handles(rows: pd.DataFrame, language: str, cells: bool = False) -> list:
+    """Legend entries for hollow values of the reconstruction and the range the published tables
+    allow, when the rows drawn have any (``cells``: a heatmap's dashed cell, no range)."""
+    if not any_needs_bounds(rows[rows["flag"] != "suppress"] if "flag" in rows else rows):
+        return []
+    if cells:
+        return [Patch(facecolor="white", edgecolor="#333333", linestyle="--", linewidth=1.0, label=t("hollow_key", language))]
+    handles = [Patch(facecolor="white", edgecolor="#333333", linewidth=1.0, label=t("hollow_key", language))]
+    shown = rows[rows["identified_by"].isin(NEEDS_BOUNDS)]
+    if shown["bound_low"].notna().any():
+        handles.append(Line2D([], [], color=style.BOUNDS, linewidth=2.0, label=t("bounds_key", language)))
+    return handles
+
+
+def support_note(rows: pd.DataFrame | None, language: str, key: str = "hollow_note") -> str:
+    """The caption's sentence on hollow values, when the rows drawn have any."""
+    if rows is None or not any_needs_bounds(rows[rows["flag"] != "suppress"] if "flag" in rows else rows):
+        return ""
+    return t(key, language)
 
 
 def bar_panel(ax: plt.Axes, keys: list[str], labels: list[str], series: list[Series], language: str,
@@ -101,7 +147,10 @@ def bar_panel(ax: plt.Axes, keys: list[str], labels: list[str], series: list[Ser
     ax.grid(axis="x", color="#DDDDDD", linewidth=0.6)
     ax.tick_params(axis="y", length=0)
     drawn = pd.DataFrame(drawn)
-    ax.set_xlim(0, (drawn["ci_high"].max() if len(drawn) else 1.0) * 1.12 + 1.0)
+    right = drawn["ci_high"].max() if len(drawn) else 1.0
+    if any_needs_bounds(drawn):
+        right = max(right, drawn.loc[drawn["identified_by"].isin(NEEDS_BOUNDS) & (drawn["flag"] != "suppress"), "bound_high"].max())
+    ax.set_xlim(0, right * 1.12 + 1.0)
     number_axis(ax.xaxis, language)
     return drawn
 
@@ -117,7 +166,7 @@ def item_labels(data: FigureData, keys: list[str], series: list[Series], width: 
     return [wrap(data.item_label(indicator[k]), width) for k in keys]
 
 
-def legend_handles(series: list[Series], rows: pd.DataFrame, data: FigureData, *, whisker: bool = True) -> list:
+def legend_handles(series: list[Series], rows: pd.DataFrame, data: FigureData, *, whisker: bool = True, cells: bool = False) -> list:
     """Series (when more than one), the CI whisker, and the reliability marks that occur."""
     language = data.language
     handles = [Patch(facecolor=c, alpha=0.85, label=label) for label, c, _ in series] if len(series) > 1 else []
@@ -127,7 +176,7 @@ def legend_handles(series: list[Series], rows: pd.DataFrame, data: FigureData, *
         handles.append(Patch(facecolor="white", edgecolor=style.NEUTRAL, hatch=style.UNRELIABLE_HATCH, label=t("review_key", language)))
     if (rows["flag"] == "suppress").any():
         handles.append(Line2D([], [], color=style.NEUTRAL, marker="x", linestyle="none", label=t("suppress_key", language)))
-    return handles
+    return handles + support_handles(rows, language, cells=cells)
 
 
 def legend_columns(labels: list[str], width: float = FIG_WIDTH) -> int:
@@ -160,7 +209,7 @@ def figure_title(fig: plt.Figure, text: str, width: int = 85) -> None:
 
 
 def finish(fig: plt.Figure, data: FigureData, title: dict, drawn: pd.DataFrame, *, base: pd.DataFrame | None = None,
-           groups: list[tuple[str, pd.DataFrame]] = (), notes: list[str] = ()) -> FigureResult:
+           groups: list[tuple[str, pd.DataFrame]] = (), notes: list[str] = (), support_key: str = "hollow_note") -> FigureResult:
     """Caption and base N: the largest n among the rows drawn (and ``base``, e.g. the all-firms rows
     that sort a comparison of groups), with each group's respondents."""
     rows = drawn if base is None else pd.concat([drawn, base])
@@ -168,12 +217,13 @@ def finish(fig: plt.Figure, data: FigureData, title: dict, drawn: pd.DataFrame, 
     text = str(n) + (": " + ", ".join(f"{label} {data.base_n(g)}" for label, g in groups) if groups else "")
     if "kind" in drawn and ((drawn["kind"] == "mean") & (drawn["ci_low"] < 0)).any():
         notes = [*notes, t("mean_clipped", data.language)]
-    return FigureResult(figure=fig, caption=caption_text(data, title, text, drawn, notes), base_n=n)
+    return FigureResult(figure=fig, caption=caption_text(data, title, text, drawn, notes, support_key), base_n=n)
 
 
-def caption_text(data: FigureData, title: dict, base: str, rows: pd.DataFrame | None, notes: list[str]) -> str:
+def caption_text(data: FigureData, title: dict, base: str, rows: pd.DataFrame | None, notes: list[str],
+                 support_key: str = "hollow_note") -> str:
     """caption() with the notes joined into one sentence, every sentence capitalised."""
-    text = caption(title[data.language], base, data, rows, "; ".join(x[:1].lower() + x[1:] for x in notes if x))
+    text = caption(title[data.language], base, data, rows, "; ".join(x[:1].lower() + x[1:] for x in notes if x), support_key)
     return re.sub(r"\. (\w)", lambda m: ". " + m.group(1).upper(), text)
 
 
@@ -281,7 +331,12 @@ def heatmap_figure(data: FigureData, name: str, level: str, dimension: str, titl
                 ax.text(x, y, "×", ha="center", va="center", fontsize=9, color=style.NEUTRAL)
                 continue
             level_ = r.estimate / vmax
-            ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=cmap(level_), edgecolor="white", linewidth=1.5))
+            if needs_bounds(r):  # the reconstruction's value, not pinned down by the published tables: hollow, dashed
+                level_ = 0.0
+                ax.add_patch(Rectangle((x - 0.45, y - 0.45), 0.9, 0.9, facecolor="white", edgecolor=style.PALETTE[0],
+                                       linestyle="--", linewidth=1.0))
+            else:
+                ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor=cmap(level_), edgecolor="white", linewidth=1.5))
             if r.flag == "review":
                 ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, facecolor="none", edgecolor=style.NEUTRAL,
                                        hatch=style.UNRELIABLE_HATCH, linewidth=0, alpha=0.6))
@@ -303,8 +358,9 @@ def heatmap_figure(data: FigureData, name: str, level: str, dimension: str, titl
     for side in ax.spines.values():
         side.set_visible(False)
     figure_title(fig, block_question(data, name))
-    bottom_legend(fig, legend_handles([], cells, data, whisker=False))
-    return finish(fig, data, title, cells, notes=[asked_note(data, name), t("cell", data.language, level=data.level_percent)])
+    bottom_legend(fig, legend_handles([], cells, data, whisker=False, cells=True))
+    return finish(fig, data, title, cells, notes=[asked_note(data, name), t("cell", data.language, level=data.level_percent)],
+                  support_key="hollow_cell_note")
 
 
 def interval_text(r, language: str) -> str:

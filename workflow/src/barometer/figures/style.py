@@ -14,6 +14,7 @@ import seaborn as sns  # noqa: E402
 # Okabe-Ito, the colour-blind-safe palette (also seaborn's "colorblind" family)
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 NEUTRAL = "#7F7F7F"
+BOUNDS = "#000000"  # the range the published tables allow (thin bar under a hollow value)
 UNRELIABLE_HATCH = "////"
 WIDTH = 7.0  # inches: the text width of an A4 page with 2.5 cm margins, minus a little
 FIG_WIDTH = WIDTH - 0.2  # save() pads 0.1 inch on each side

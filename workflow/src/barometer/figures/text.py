@@ -38,6 +38,19 @@ TEXT = {
     "geo_VL": {"en": "Flanders", "nl": "Vlaanderen"},
     "secondary": {"en": "Open marker: figure reported by press or a blog", "nl": "Open symbool: cijfer uit pers of blog"},
     "primary": {"en": "Filled marker: official release or report", "nl": "Gevuld symbool: officiële publicatie of rapport"},
+    "hollow_key": {"en": "Hollow: the reconstruction's value, not pinned down by the published tables",
+                   "nl": "Open: waarde van de reconstructie, niet vastgelegd door de gepubliceerde tabellen"},
+    "bounds_key": {"en": "Range the published tables allow", "nl": "Bereik dat de gepubliceerde tabellen toelaten"},
+    "hollow_note": {"en": "hollow bars and markers: values of the bundled reconstruction that the 2021 report's published tables do "
+                          "not pin down; where these tables narrow them, the thin bar below gives the range every data set "
+                          "consistent with them allows",
+                    "nl": "open balken en symbolen: waarden van de meegeleverde reconstructie die de gepubliceerde tabellen van het "
+                          "rapport van 2021 niet vastleggen; waar die tabellen ze beperken, geeft de dunne balk eronder het bereik "
+                          "dat elke dataset die ermee overeenstemt toelaat"},
+    "hollow_cell_note": {"en": "cells with a dashed border: values of the bundled reconstruction that the 2021 report's published "
+                               "tables do not pin down",
+                         "nl": "cellen met een stippelrand: waarden van de meegeleverde reconstructie die de gepubliceerde tabellen "
+                               "van het rapport van 2021 niet vastleggen"},
     "published": {"en": "published figures with their source and its grade as transcribed in data/raw/published",
                   "nl": "gepubliceerde cijfers met hun bron en de kwaliteit ervan zoals overgenomen in data/raw/published"},
 }

@@ -11,7 +11,8 @@ from matplotlib.lines import Line2D
 from . import style
 from .cross_survey import frame, geo_label, publisher, xs_finish
 from .data import FigureData, FigureResult
-from .panels import bottom_legend, number_axis
+from ..support import difference_bounds, needs_bounds
+from .panels import bottom_legend, bound_range, number_axis, support_handles, support_note
 from .style import FIG_WIDTH
 from .text import num, wrap
 
@@ -96,8 +97,9 @@ def layout(diffs) -> tuple[list, list, list, float]:
 
 def draw(data: FigureData) -> FigureResult:
     lang = data.language
-    diffs = frame(data, "differences", COLUMNS)
     comparison = frame(data, "comparison", ["value_id", "survey", "source_grade", "comparability", "barometer_domain", "concept", "n"])
+    # the range of each difference every data set consistent with the published tables allows (bundled reconstruction)
+    diffs = difference_bounds(frame(data, "differences", COLUMNS), comparison)
     survey = comparison.dropna(subset=["value_id"]).set_index("value_id")
     panels = [(grade, diffs[diffs["comparability"] == grade]) for grade in PANELS]
     panels = [(grade, rows) for grade, rows in panels if len(rows)]
@@ -109,9 +111,13 @@ def draw(data: FigureData) -> FigureResult:
         marker, colour = PANELS[grade]
         labels = []
         for yi, r in zip(ys, rows):
+            hollow = needs_bounds(r)
+            if hollow:
+                bound_range(ax, yi + 0.32, r, 0.8)
             ax.errorbar(r.difference, yi, xerr=[[r.difference - r.ci_low], [r.ci_high - r.difference]], fmt="none",
                         ecolor=colour, elinewidth=1.1, capsize=2.5)
-            ax.plot(r.difference, yi, marker=marker, color=colour, markeredgewidth=1.3, markersize=6, linestyle="none")
+            ax.plot(r.difference, yi, marker=marker, color=colour, markeredgewidth=1.3, markersize=6, linestyle="none",
+                    markerfacecolor="white" if hollow else colour)
             ax.annotate(f"{num(r.barometer, lang)} vs {num(r.published, lang)}", (1.0, yi), xycoords=("axes fraction", "data"),
                         xytext=(6, 0), textcoords="offset points", va="center", fontsize=7, color="#333333")
             if survey["survey"].get(r.value_id) == "ai_barometer":
@@ -140,9 +146,10 @@ def draw(data: FigureData) -> FigureResult:
     axes[-1, 0].set_xlabel(TEXT["x"][lang])
     number_axis(axes[-1, 0].xaxis, lang)
     bottom_legend(fig, [Line2D([], [], marker=PANELS[g][0], color=PANELS[g][1], linestyle="none",
-                               label=TEXT[g][lang].split(":")[0]) for g, _ in panels])
+                               label=TEXT[g][lang].split(":")[0]) for g, _ in panels] + support_handles(diffs, lang))
     reference = comparison[(comparison["comparability"] == "reference")
                            & comparison.set_index(["concept", "barometer_domain"]).index.isin(list(zip(diffs["concept"], diffs["barometer_domain"])))]
     base = int(np.nanmax(reference["n"])) if len(reference) else 0
-    notes = ([] if (diffs["comparability"] == "like_for_like").any() else [TEXT["none"][lang]]) + [TEXT["notes"][lang]]
+    notes = ([] if (diffs["comparability"] == "like_for_like").any() else [TEXT["none"][lang]]) + [TEXT["notes"][lang],
+                                                                                                   support_note(diffs, lang)]
     return xs_finish(fig, data, TITLE, base, notes)

@@ -11,7 +11,8 @@ from matplotlib.lines import Line2D
 from . import style
 from .cross_survey import SECONDARY_GRADES, frame, geo_label, xs_finish
 from .data import FigureData, FigureResult
-from .panels import bottom_legend
+from ..support import needs_bounds
+from .panels import bottom_legend, bound_range, support_note
 from .style import FIG_WIDTH
 from .text import num, t
 
@@ -22,6 +23,10 @@ TEXT = {
     "break": {"en": "break in series:\ngenerative AI added", "nl": "breuk in de reeks:\ngeneratieve AI toegevoegd"},
     "ai_barometer": {"en": "AI-Barometer, {geo}, 5+ employees", "nl": "AI-Barometer, {geo}, 5+ werknemers"},
     "harmonised": {"en": "AI-Barometer {year} re-estimated for 10+ employees", "nl": "AI-Barometer {year} herschat voor 10+ werknemers"},
+    "harmonised_bounded": {"en": "AI-Barometer {year} re-estimated for 10+ employees: the reconstruction's value (hollow)\n"
+                                 "and the range the published tables allow (thin black bar)",
+                           "nl": "AI-Barometer {year} herschat voor 10+ werknemers: waarde van de reconstructie (open)\n"
+                                 "en het bereik dat de gepubliceerde tabellen toelaten (dunne zwarte balk)"},
     "eurostat_ict": {"en": "Eurostat, {geo}, 10+ employees", "nl": "Eurostat, {geo}, 10+ werknemers"},
     "statbel_ict": {"en": "Statbel, {geo}, 10+ employees", "nl": "Statbel, {geo}, 10+ werknemers"},
     "notes": {"en": "Official surveys publish no sampling error; the 2025 Barometer interval is Wilson's under simple random "
@@ -86,11 +91,16 @@ def draw(data: FigureData) -> FigureResult:
         handles.append(Line2D([], [], color=colour, marker=marker, label=TEXT[survey][lang].format(geo=geo_label(geo, lang))))
     for r in harmonised.itertuples():
         colour = style.PALETTE[4]
+        # a value of the reconstruction the published tables do not pin down: hollow, with their range beside it
+        hollow = needs_bounds(r) and bound_range(ax, r.year - 0.22, r, 0.3, vertical=True)
         ax.errorbar(r.year - 0.1, r.value, yerr=[[r.value - r.ci_low], [r.ci_high - r.value]], fmt="D", color=colour,
-                    markersize=5.5, elinewidth=1.0, capsize=3, zorder=4)
-        ax.annotate(num(r.value, lang), (r.year - 0.1, r.value), xytext=(-7, 0), textcoords="offset points", va="center",
-                    ha="right", fontsize=7, color=colour)
-        handles.append(Line2D([], [], color=colour, marker="D", linestyle="none", label=TEXT["harmonised"][lang].format(year=r.year)))
+                    markersize=5.5, elinewidth=1.0, capsize=3, zorder=4, markerfacecolor="white" if hollow else colour,
+                    markeredgewidth=1.3)
+        ax.annotate(num(r.value, lang), (r.year - 0.1, r.value), xytext=(-7 - (10 if hollow else 0), 0), textcoords="offset points",
+                    va="center", ha="right", fontsize=7, color=colour)
+        label = TEXT["harmonised_bounded" if hollow else "harmonised"][lang].format(year=r.year)
+        handles.append(Line2D([], [], color=colour, marker="D", linestyle="none", markerfacecolor="white" if hollow else colour,
+                              label=label))
     if brk is not None:
         ax.axvline(brk - 0.5, color=style.NEUTRAL, linestyle="--", linewidth=0.9)
         ax.text(brk - 0.53, 0.98, TEXT["break"][lang], transform=ax.get_xaxis_transform(), va="top", ha="right",
@@ -98,11 +108,14 @@ def draw(data: FigureData) -> FigureResult:
     years = sorted(set(external["year"]) | set(own["year"]))
     ax.set_xticks(range(min(years), max(years) + 1))
     ax.set_xlim(min(years) - 0.5, max(years) + 0.5)
-    ax.set_ylim(0, np.nanmax(np.r_[external["value"], external["ci_high"], own["ci_high"], harmonised["ci_high"]]) * 1.12)
+    top = [external["value"], external["ci_high"], own["ci_high"], harmonised["ci_high"]]
+    if "bound_high" in harmonised:
+        top.append(harmonised.loc[[needs_bounds(r) for r in harmonised.itertuples()], "bound_high"])
+    ax.set_ylim(0, np.nanmax(np.r_[tuple(top)]) * 1.12)
     ax.set_ylabel(TEXT["y"][lang])
     ax.grid(axis="x", visible=False)
     handles += [Line2D([], [], color="#444444", marker="o", linestyle="none", label=t("primary", lang)),
                 Line2D([], [], color="#444444", marker="o", markerfacecolor="white", linestyle="none", label=t("secondary", lang))]
     bottom_legend(fig, handles)
     base = int(pd.concat([own, harmonised])["n"].max()) if len(own) + len(harmonised) else 0
-    return xs_finish(fig, data, TITLE, base, [TEXT["notes"][lang]])
+    return xs_finish(fig, data, TITLE, base, [TEXT["notes"][lang], support_note(harmonised, lang)])
