@@ -256,7 +256,7 @@ def test_bounds_contain_the_reconstructions_own_estimates(full_run):
     assert ((comparison["value"] >= comparison["bound_low"] - FORMAT_TOLERANCE)
             & (comparison["value"] <= comparison["bound_high"] + FORMAT_TOLERANCE)).all()
     gap = pd.read_csv(run / "results/cross_survey/gap_decomposition.csv")
-    assert ((gap["pp"] >= gap["bound_low"] - FORMAT_TOLERANCE) & (gap["pp"] <= gap["bound_high"] + FORMAT_TOLERANCE)).all()
+    assert ((gap["value"] >= gap["bound_low"] - FORMAT_TOLERANCE) & (gap["value"] <= gap["bound_high"] + FORMAT_TOLERANCE)).all()
     claims = pd.read_csv(run / "results/2021/estimates/claims.csv")
     assert set(claims["verdict_published"]) <= set(ident_module.PUBLISHED_VERDICTS)
     one = claims[claims["difference"].notna() & ~claims["indicator"].isin(affected)]

@@ -342,7 +342,7 @@ def test_the_reproduction_summary_is_a_clean_table(report):
 
 def test_the_gap_table_and_the_text_agree_on_the_sign_and_the_non_respondents(report, full_run):
     gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
-    total, domain, remaining, needed = gap["pp"]
+    total, domain, remaining, needed = gap["value"]
     assert total == pytest.approx(domain + remaining)
     text = flat(section(report["en"]["text"], "The Barometer and other surveys", "The Barometer over its editions"))
     layout = section(report["en"]["layout"], "The Barometer and other surveys", "The Barometer over its editions")
