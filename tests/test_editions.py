@@ -25,7 +25,7 @@ def test_adding_an_edition_needs_no_code_change(two_editions):
     assert "initiative_coaching.participated" not in set(e2099["indicator"])
     assert set(e2099.loc[e2099["dimension"] == "size", "level"]) == {"sme", "medium", "large"}
     weights = pd.read_csv(two_editions / "results/2099/weights/diagnostics.csv")
-    assert (weights["stratum"] != "total").sum() == 27
+    assert len(weights) == 27 and "total" not in set(weights["stratum"])
     assert (two_editions / "results/2099/figures/en/fig02_technologies.png").stat().st_size > 10_000
     # no published numbers for 2099: nothing to reproduce, nothing to check
     assert not (two_editions / "results/2099/estimates/reproduction.csv").exists()

@@ -177,10 +177,14 @@ def test_claims_get_the_verdict_of_the_published_tables():
     claims = pd.DataFrame({"claim_id": list("abcde"), "section": ["s"] * 5, "indicator": ["x", "x", "x", "x", "y"],
                            "domain": ["size=large", "size=large", "size=small", "size=any", "size=any"],
                            "direction": ["higher", "lower", "higher", "none", "none"], "verdict": ["supported"] * 5})
-    out = merge_claims(claims, bounds).set_index("claim_id")["verdict_published"]
+    merged = merge_claims(claims.assign(verdict_reason="why"), bounds)
+    out = merged.set_index("claim_id")["verdict_published"]
     assert out.to_dict() == {"a": "supported by the published tables", "b": "contradicted by the published tables",
                              "c": "not determined by the published tables", "d": "contradicted by the published tables",
                              "e": "not determined by the published tables"}
+    # supplied microdata: the same columns in the same order (one data dictionary for both)
+    plain = microdata_columns(claims.assign(verdict_reason="why"))
+    assert list(plain.columns) == list(merged.columns) and set(plain["identified_by"]) == {"microdata"}
 
 
 def test_supplied_microdata_say_microdata_and_have_no_bounds():
@@ -252,7 +256,7 @@ def test_bounds_contain_the_reconstructions_own_estimates(full_run):
     assert ((comparison["value"] >= comparison["bound_low"] - FORMAT_TOLERANCE)
             & (comparison["value"] <= comparison["bound_high"] + FORMAT_TOLERANCE)).all()
     gap = pd.read_csv(run / "results/cross_survey/gap_decomposition.csv")
-    assert ((gap["pp"] >= gap["bound_low"] - FORMAT_TOLERANCE) & (gap["pp"] <= gap["bound_high"] + FORMAT_TOLERANCE)).all()
+    assert ((gap["value"] >= gap["bound_low"] - FORMAT_TOLERANCE) & (gap["value"] <= gap["bound_high"] + FORMAT_TOLERANCE)).all()
     claims = pd.read_csv(run / "results/2021/estimates/claims.csv")
     assert set(claims["verdict_published"]) <= set(ident_module.PUBLISHED_VERDICTS)
     one = claims[claims["difference"].notna() & ~claims["indicator"].isin(affected)]

@@ -238,6 +238,12 @@ def check_export(repo: Path, result: subprocess.CompletedProcess) -> None:
     assert "bsrweight(rep_00001-rep_01000)" in README
 
 
+def check_dictionary(repo: Path, result: subprocess.CompletedProcess) -> None:
+    out = succeeded(result).stdout
+    package = json.loads((repo / "results/datapackage.json").read_text(encoding="utf-8"))
+    assert out.count("VALID") - out.count("INVALID") >= len(package["resources"]) > 100 and "INVALID" not in out
+
+
 def make_a_stale_lock(repo: Path) -> None:
     """What a killed run leaves: Snakemake's lock files naming the outputs it was writing."""
     locks = repo / ".snakemake" / "locks"
@@ -267,6 +273,7 @@ RUNS = {
     ".venv/bin/snakemake --summary": Check("completed", check_summary),
     ".venv/bin/snakemake --rulegraph > rulegraph.dot": Check("completed", check_rulegraph),
     EXPORT: Check("completed", check_export),
+    ".venv/bin/frictionless validate results/datapackage.json": Check("completed", check_dictionary),
     "make unlock": Check("completed", check_unlock, before=make_a_stale_lock),
 }
 # whole-workflow runs (minutes): `make` itself, and everything that needs a completed run

@@ -138,12 +138,24 @@ def context_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def demo_runs(tmp_path_factory: pytest.TempPathFactory,
               context_file: Path) -> list[tuple[dict, Path]]:
-    """The demo rendered twice, into two folders: (returned record, output folder)."""
+    """The demo rendered twice, into two folders: (returned record, output folder); the second
+    reports its progress (``PROGRESS``), which must change no byte."""
     runs = []
     for name in ("first", "second"):
         out = tmp_path_factory.mktemp(name)
-        runs.append((render_report(DEMO, out, context_file=context_file, renderer="fallback"), out))
+        progress = (lambda done, total: PROGRESS.append((done, total))) if name == "second" else None
+        runs.append((render_report(DEMO, out, context_file=context_file, renderer="fallback", progress=progress), out))
     return runs
+
+
+PROGRESS: list[tuple[int, int]] = []  # what the second demo render reported
+
+
+def test_rendering_reports_each_code_cell_and_format(demo_runs: list[tuple[dict, Path]]) -> None:
+    total = PROGRESS[-1][1]
+    cells = DEMO.read_text(encoding="utf-8").count("```{python}")
+    # the hidden set-up cell, each code cell of the document, then HTML and PDF
+    assert total == 1 + cells + 2 and PROGRESS == [(k, total) for k in range(1, total + 1)]
 
 
 @pytest.fixture(scope="module")

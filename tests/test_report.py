@@ -285,7 +285,6 @@ def test_the_verdict_summary_shows_the_published_tables_verdict_beside_the_sampl
 def test_the_sampling_fractions_are_stated_once_and_explained(report, full_run):
     text = flat(section(report["en"]["text"], "Weights", "Results"))
     d = pd.read_csv(full_run / "results/2021/weights/diagnostics.csv")
-    d = d[d["stratum"] != "total"]
     f_min, f_max = d["f_h"].min(), d["f_h"].max()
     assert f"between {f_min:.3f} and {f_max:.3f}" in text and "f_h = n_h / N_h" in text
     frame = pd.read_csv(full_run / "config/editions/2021/frame.csv")
@@ -343,7 +342,7 @@ def test_the_reproduction_summary_is_a_clean_table(report):
 
 def test_the_gap_table_and_the_text_agree_on_the_sign_and_the_non_respondents(report, full_run):
     gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
-    total, domain, remaining, needed = gap["pp"]
+    total, domain, remaining, needed = gap["value"]
     assert total == pytest.approx(domain + remaining)
     text = flat(section(report["en"]["text"], "The Barometer and other surveys", "The Barometer over its editions"))
     layout = section(report["en"]["layout"], "The Barometer and other surveys", "The Barometer over its editions")

@@ -97,9 +97,9 @@ def test_the_non_respondent_calculation_counts_in_scope_firms_only():
     # official = rate * barometer + (1 - rate) * needed
     table = gap_decomposition({"estimate": 23.2, "ci_low": 21.0, "ci_high": 25.5}, {"estimate": 27.0, "ci_low": 24.0, "ci_high": 30.0},
                               {"difference": -3.8, "ci_low": -5.8, "ci_high": -1.7}, 10.32, rate)
-    needed = table["pp"].iloc[3]
+    needed = table["value"].iloc[3]
     assert rate * 27.0 + (1 - rate) * needed == pytest.approx(10.32)
-    assert table["pp"].iloc[0] == pytest.approx(table["pp"].iloc[1] + table["pp"].iloc[2], abs=0.11)
+    assert table["value"].iloc[0] == pytest.approx(table["value"].iloc[1] + table["value"].iloc[2], abs=0.11)
 
 
 def test_the_render_date_is_the_source_date_never_the_clock(tmp_path, monkeypatch):

@@ -44,7 +44,7 @@ def test_the_default_target_goes_from_raw_data_to_the_report(full_run):
     # the cross-survey prose quotes the pipeline's numbers, not numbers typed into the report
     gap = pd.read_csv(full_run / "results/cross_survey/gap_decomposition.csv")
     comparison = pd.read_csv(full_run / "results/cross_survey/comparison.csv").set_index("value_id")
-    barometer = comparison.at["eurostat.e_ai_tany.be.2021", "value"] + gap["pp"].iloc[0]
+    barometer = comparison.at["eurostat.e_ai_tany.be.2021", "value"] + gap["value"].iloc[0]
     assert barometer == pytest.approx(adoption["estimate"], abs=1e-9)
     assert f"the Barometer estimates {barometer:.1f}% of Flemish firms with 5+" in html
     published = pd.read_csv(full_run / "results/2021/audit/published_values.csv").drop_duplicates("indicator").set_index("indicator")
@@ -81,10 +81,11 @@ def test_changing_the_ci_method_reruns_exactly_what_depends_on_it(full_run):
 
 
 def test_changing_the_export_size_reruns_no_estimation(full_run):
-    """Only the export and the report (which prints the configuration's hash) depend on it."""
+    """Only the export and the report (which prints the configuration's hash) depend on it (and the
+    data dictionary, which describes the report's files)."""
     override = full_run / "export.yaml"
     override.write_text(yaml.safe_dump({"bootstrap": {"export_replicates": 500}}))
-    assert set(planned_rules(run_workflow(full_run, "-n", "--configfile", str(override)))) == {"report", "default"}
+    assert set(planned_rules(run_workflow(full_run, "-n", "--configfile", str(override)))) == {"report", "data_dictionary", "default"}
     plan = planned_rules(run_workflow(full_run, "-n", "results/2021/weights/replicate_weights.csv", "--configfile", str(override)))
     assert plan == {"replicate_weights": 1}
 
@@ -95,8 +96,9 @@ def test_editing_one_figure_reruns_only_that_figure_and_the_report(full_run, tmp
     module = copy / "workflow/src/barometer/figures/fig04_barriers.py"
     module.write_text(module.read_text() + "\n# an edit\n")
     plan = planned_rules(run_workflow(copy, "-n"))
-    # one figure job (it draws every language), one report per language
-    assert plan == {"figure": 1, "report": 2, "default": 1} or plan == {"figure": 1, "report": 2}, plan
+    # one figure job (it draws every language), one report per language, the data dictionary
+    assert plan == {"figure": 1, "report": 2, "data_dictionary": 1, "default": 1} \
+        or plan == {"figure": 1, "report": 2, "data_dictionary": 1}, plan
 
 
 def test_two_clean_runs_give_byte_identical_outputs(full_run, tmp_path_factory):
@@ -345,7 +347,8 @@ def test_the_real_data_path_runs_from_a_configfile_and_needs_a_secret_salt(tmp_p
     run_workflow(copy, "--configfile", str(settings), env={"BAROMETER_SALT": "a long secret salt"})
     accounting = pd.read_csv(copy / "results/2021/clean/accounting.csv").set_index("count")
     assert accounting.at["raw responses", "records"] == len(keep)
-    assert accounting.at["data", "detail"] == "supplied microdata"
+    origin = pd.read_csv(copy / "results/2021/clean/origin.csv").iloc[0]
+    assert origin["microdata"] == "supplied microdata" and not origin["bundled_reconstruction"]
     html = (copy / "results/report/barometer.html").read_text(encoding="utf-8")
     assert "bundled reconstruction" not in html
     # issue 12 item 3: the data's own numbers, no bounds, and the report shows none of the reconstruction's caveats

@@ -13,6 +13,7 @@ rule clean:
         respondents="results/{edition}/clean/respondents.csv",
         exclusions=report("results/{edition}/clean/exclusions.csv", caption="../report/exclusions.rst", category="Audit"),
         accounting="results/{edition}/clean/accounting.csv",
+        origin="results/{edition}/clean/origin.csv",
     params:
         cleaning=config["cleaning"],
         pseudonymisation=config["pseudonymisation"],

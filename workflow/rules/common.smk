@@ -158,4 +158,28 @@ def all_targets():
     targets += ["results/cross_survey/comparison.csv", "results/cross_survey/gap_decomposition.csv", "results/longitudinal/changes.csv"]
     targets += figure_targets("cross_survey") + figure_targets("longitudinal")
     targets += expand("results/report/{document}.{ext}", document=REPORTS, ext=["html", "pdf"])
+    targets += ["results/datapackage.json"]
     return targets
+
+
+def described_outputs():
+    """Every file a default run writes under results/ (logs and the manifest aside): what the data
+    dictionary (rule data_dictionary) describes."""
+    files = []
+    for e in EDITIONS:
+        base = f"results/{e}"
+        files += [f"{base}/clean/{name}.csv" for name in ("respondents", "exclusions", "accounting", "origin")]
+        files += [f"{base}/weights/{name}.csv" for name in ("weights", "diagnostics", "summary", "variance_strata")]
+        files += [f"{base}/estimates/{name}.csv" for name in ("point_estimates", "estimates", "differences", "claims")]
+        files += figure_targets("edition", e)
+    for e in published_editions():
+        base = f"results/{e}"
+        files += [f"{base}/audit/source_checks.csv", f"{base}/audit/published_values.csv",
+                  f"{base}/estimates/reproduction.csv", f"{base}/estimates/reproduction_summary.csv"]
+        files += list(identification_files(e).values())
+    files += [f"results/cross_survey/{name}.csv" for name in
+              ("source_checks", "harmonised_estimates", "comparison", "differences", "gap_decomposition")]
+    files += ["results/longitudinal/changes.csv", "results/longitudinal/editions.csv"]
+    files += figure_targets("cross_survey") + figure_targets("longitudinal")
+    files += expand("results/report/{document}.{ext}", document=REPORTS, ext=["html", "pdf", "render.json", "context.json"])
+    return files

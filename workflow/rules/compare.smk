@@ -35,7 +35,7 @@ rule compare_surveys:
         codebook=config["editions"][CROSSWALK_EDITION]["codebook"],
         strata=config["editions"][CROSSWALK_EDITION]["strata"],
         published_values=f"results/{CROSSWALK_EDITION}/audit/published_values.csv",
-        accounting=f"results/{CROSSWALK_EDITION}/clean/accounting.csv",
+        origin=f"results/{CROSSWALK_EDITION}/clean/origin.csv",
         harmonised_bounds=identification_files(CROSSWALK_EDITION).get("harmonised_bounds", []),
         code=stage_code("compare_surveys"),
     output:

@@ -61,7 +61,7 @@ rule bootstrap_estimates:
         strata=edition_file("strata"),
         claims=edition_file("claims"),
         package=config["published_sources"],
-        accounting="results/{edition}/clean/accounting.csv",
+        origin="results/{edition}/clean/origin.csv",
         # bounds from the published record (rules/identify.smk), merged for the bundled reconstruction
         bounds=lambda w: identification_files(w.edition).get("bounds", []),
         difference_bounds=lambda w: identification_files(w.edition).get("difference_bounds", []),

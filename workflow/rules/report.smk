@@ -19,6 +19,8 @@ rule report:
         accounting=f"results/{REPORT_EDITION}/clean/accounting.csv",
         exclusions=f"results/{REPORT_EDITION}/clean/exclusions.csv",
         diagnostics=f"results/{REPORT_EDITION}/weights/diagnostics.csv",
+        weight_summary=f"results/{REPORT_EDITION}/weights/summary.csv",
+        origin=f"results/{REPORT_EDITION}/clean/origin.csv",
         variance_strata=f"results/{REPORT_EDITION}/weights/variance_strata.csv",
         cross_survey_checks="results/cross_survey/source_checks.csv",
         comparison="results/cross_survey/comparison.csv",
@@ -65,6 +67,32 @@ rule report:
         runtime=5,
     log:
         "results/report/logs/{document}.log",
+    conda:
+        ENV
+    script:
+        STAGE
+
+
+# The data dictionary: results/datapackage.json, a Frictionless descriptor of every output above,
+# generated from the hand-written catalogue docs/data_dictionary.yaml (README, "What the workflow
+# produces"). It checks each table's columns against the catalogue.
+rule data_dictionary:
+    message:
+        "data_dictionary: results/datapackage.json from docs/data_dictionary.yaml"
+    input:
+        catalogue="docs/data_dictionary.yaml",
+        files=described_outputs(),
+        codebooks=[config["editions"][e]["codebook"] for e in EDITIONS],
+        code=stage_code("data_dictionary"),
+    output:
+        package="results/datapackage.json",
+    params:
+        codebooks={e: config["editions"][e]["codebook"] for e in EDITIONS},
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    log:
+        "results/logs/data_dictionary.log",
     conda:
         ENV
     script:

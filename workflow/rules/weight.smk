@@ -1,4 +1,4 @@
-# Stage 2: stratum weights N_h / n_h.
+# Stage 2: stratum weights N_h / n_h, diagnostics per stratum, and the whole sample's summary.
 
 
 rule weight:
@@ -12,6 +12,7 @@ rule weight:
     output:
         weights="results/{edition}/weights/weights.csv",
         diagnostics=report("results/{edition}/weights/diagnostics.csv", caption="../report/weights.rst", category="Weights"),
+        summary="results/{edition}/weights/summary.csv",
     params:
         weighting=config["weighting"],
     resources:

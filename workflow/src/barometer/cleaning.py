@@ -162,9 +162,16 @@ def _accounting(raw: pd.DataFrame, respondents: pd.DataFrame, exclusions: pd.Dat
     return pd.DataFrame(rows, columns=["count", "detail", "records"])
 
 
-def bundled(accounting: pd.DataFrame) -> bool:
-    """Whether the cleaned records are the bundled reconstruction (the 'data' row of accounting.csv)."""
-    return bool(accounting.loc[accounting["count"] == "data", "records"].iloc[0])
+def origin_table(bundled: bool) -> pd.DataFrame:
+    """clean/origin.csv: where the cleaned records come from, in a file of its own (one row), so that
+    the record accounting holds counts only."""
+    return pd.DataFrame([{"microdata": "bundled reconstruction" if bundled else "supplied microdata",
+                          "bundled_reconstruction": bool(bundled)}])
+
+
+def bundled(origin: pd.DataFrame) -> bool:
+    """Whether the cleaned records are the bundled reconstruction (clean/origin.csv)."""
+    return str(origin["bundled_reconstruction"].iloc[0]).strip().lower() == "true"
 
 
 def usable_counts(respondents: pd.DataFrame, strata: Strata) -> pd.Series:

@@ -232,21 +232,23 @@ def gap_decomposition(barometer_all: dict, barometer_10plus: dict, domain_differ
     and how much remains; and the adoption non-respondents would need for the gap to vanish, given
     the response rate among in-scope firms (``response_rate``). The domain row is Barometer 5+ minus
     Barometer 10+, so that total = domain + remaining: a negative domain row means that the firms with
-    5-9 employees lower the Barometer's estimate (they narrow the gap, not explain it)."""
+    5-9 employees lower the Barometer's estimate (they narrow the gap, not explain it). ``unit`` says
+    what each row's value is: percentage points for the three parts of the gap, percent for the
+    adoption rate."""
     total_gap = barometer_all["estimate"] - official
     remaining = barometer_10plus["estimate"] - official
     needed = (official - response_rate * barometer_10plus["estimate"]) / (1 - response_rate)
     return pd.DataFrame([
-        {"component": "total gap: Barometer (5+) - Eurostat Belgium (10+)", "pp": total_gap,
+        {"component": "total gap: Barometer (5+) - Eurostat Belgium (10+)", "value": total_gap, "unit": "percentage points",
          "ci_low": barometer_all["ci_low"] - official, "ci_high": barometer_all["ci_high"] - official,
          "note": "Barometer interval only (Eurostat's N unknown)"},
-        {"component": "explained by the domain: firms with 5-9 employees", "pp": domain_difference["difference"],
+        {"component": "explained by the domain: firms with 5-9 employees", "value": domain_difference["difference"], "unit": "percentage points",
          "ci_low": domain_difference["ci_low"], "ci_high": domain_difference["ci_high"],
          "note": "Barometer 5+ minus Barometer 10+ (bootstrap, same replicates)"},
-        {"component": "remaining: Barometer (10+) - Eurostat Belgium (10+)", "pp": remaining,
+        {"component": "remaining: Barometer (10+) - Eurostat Belgium (10+)", "value": remaining, "unit": "percentage points",
          "ci_low": barometer_10plus["ci_low"] - official, "ci_high": barometer_10plus["ci_high"] - official,
          "note": "region (Flanders vs Belgium), response rate and non-response bias, instrument context"},
-        {"component": "adoption among non-respondents that would close the remaining gap", "pp": needed,
+        {"component": "adoption among non-respondents that would close the remaining gap", "value": needed, "unit": "percent",
          "ci_low": np.nan, "ci_high": np.nan,
          "note": f"if the in-scope respondents ({response_rate:.1%} of in-scope firms reached) reflect adoption as estimated, in-scope non-respondents would need this rate"},
     ])

@@ -32,6 +32,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -947,6 +948,11 @@ class Identification:
                 old = self.published.get(key, (-np.inf, np.inf))
                 self.published[key] = (max(old[0], low), min(old[1], high))
         self._cache: dict = {}
+        self._progress = None  # (programmes solved, programmes) of the batch being solved: see tables()
+
+    def _report(self, done: int, total: int) -> None:
+        if self._progress is not None:
+            self._progress(done, total)
 
     # -- units ---------------------------------------------------------------------------------
     def scale(self, indicator: str) -> float:
@@ -983,8 +989,9 @@ class Identification:
         def order(item):
             indicator, mask, status = item[1]
             return (self.engine.model_key(indicator), item[0][1], str(status), indicator)
-        for key, (indicator, mask, status) in sorted(todo.items(), key=order):
+        for done, (key, (indicator, mask, status)) in enumerate(sorted(todo.items(), key=order), start=1):
             self._cache[key] = self.engine.ratio_bound(indicator, mask, status)
+            self._report(done, len(todo))
 
     def bound_row(self, indicator: str, domain: str, mask: np.ndarray | None = None, status: str | None = None) -> dict | None:
         """The columns for one (indicator, domain); None when the domain is outside the question's
@@ -1095,8 +1102,9 @@ class Identification:
                     else:
                         linear.append((level, indicator, mask))
         self._prefetch(targets)
-        for _, indicator, mask in sorted(linear, key=lambda t: (t[0], t[1])):  # by domain: warm starts
+        for done, (_, indicator, mask) in enumerate(sorted(linear, key=lambda t: (t[0], t[1])), start=1):  # by domain: warm starts
             self._linear_difference(indicator, mask, ~mask)
+            self._report(done, len(linear))
         out = []
         for indicator in self.spec.indicators:
             for dimension in dimensions:
@@ -1179,10 +1187,17 @@ class Identification:
                 out.append({"indicator": indicator, "domain": domain, "minus": minus, **row})
         return pd.DataFrame(out, columns=["indicator", "domain", "minus", *COLUMNS])
 
-    def tables(self, dimensions: list[str], difference_dimensions: list[str]) -> dict[str, pd.DataFrame]:
-        """Everything the identification stage writes."""
-        return {"bounds": self.estimate_rows(dimensions), "difference_bounds": self.difference_rows(difference_dimensions),
-                "harmonised_bounds": self.harmonised_rows()}
+    def tables(self, dimensions: list[str], difference_dimensions: list[str],
+               progress: Callable[[int, int], None] | None = None) -> dict[str, pd.DataFrame]:
+        """Everything the identification stage writes. ``progress(solved, programmes)`` is called
+        after each linear programme of the batches solved ahead (the estimates' bounds, the
+        differences' bounds, the differences solved as one programme): one pass per batch."""
+        self._progress = progress
+        try:
+            return {"bounds": self.estimate_rows(dimensions), "difference_bounds": self.difference_rows(difference_dimensions),
+                    "harmonised_bounds": self.harmonised_rows()}
+        finally:
+            self._progress = None
 
     # -- tables of other stages, from the bounds tables ----------------------------------------
     def claims(self, claims: pd.DataFrame, difference_bounds: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -1229,15 +1244,16 @@ def identify(published_values: pd.DataFrame, frame: pd.DataFrame, strata: Strata
 
 
 def microdata_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """Real (non-bundled) microdata: every number is the data's own; no bounds."""
+    """Real (non-bundled) microdata: every number is the data's own; no bounds. The columns are those
+    the bundled reconstruction gets, in the same places (one data dictionary for both): last, or for
+    claims after ``verdict`` with ``verdict_published`` first (as ``merge_claims``)."""
     out = table.drop(columns=[c for c in [*COLUMNS, "verdict_published"] if c in table.columns]).copy()
-    out["identified_by"] = "microdata"
-    out["bound_low"] = np.nan
-    out["bound_high"] = np.nan
-    out["bound_method"] = ""
-    out["bound_note"] = ""
+    values = {"identified_by": "microdata", "bound_low": np.nan, "bound_high": np.nan, "bound_method": "", "bound_note": ""}
     if "claim_id" in table.columns:
-        out["verdict_published"] = ""
+        values = {"verdict_published": "", **values}
+    at = out.columns.get_loc("verdict") + 1 if "claim_id" in table.columns and "verdict" in out.columns else len(out.columns)
+    for i, (column, value) in enumerate(values.items()):
+        out.insert(at + i, column, value)
     return out
 
 

@@ -33,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +175,8 @@ class RenderError(RuntimeError):
 def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = None,
                   formats: Iterable[str] = FORMATS, renderer: str = "auto",
                   timeout: int = 600, pythonpath: Iterable[str] = (), stem: str | None = None,
-                  metadata: dict[str, Any] | None = None) -> dict[str, Any]:
+                  metadata: dict[str, Any] | None = None,
+                  progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Render ``qmd`` to ``<output_dir>/<stem>.html`` / ``.pdf`` and describe the run.
 
     Args:
@@ -192,6 +193,8 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
         stem: the outputs' name without suffix (default: the document's), e.g. one per language.
         metadata: YAML header entries that override the document's (``title``, ``subtitle``,
             ``author``, ``date``, ``lang``, ``toc-title``, ...).
+        progress: called as ``progress(steps done, steps)`` after each executed code cell (fallback)
+            and each output format written; it only reports.
 
     Returns:
         ``{"renderer", "source", "tool_versions", "outputs": [{"file", "bytes", "sha256"}]}``, also
@@ -227,7 +230,7 @@ def render_report(qmd: Path, output_dir: Path, *, context_file: Path | None = No
     # Staged beside the targets so that moving them into place is atomic.
     with tempfile.TemporaryDirectory(prefix=f".{stem}.render-", dir=output_dir) as tmp:
         render = _render_quarto if use_quarto else _render_fallback
-        staged = render(qmd, Path(tmp), formats, env, timeout, metadata, stem)
+        staged = render(qmd, Path(tmp), formats, env, timeout, metadata, stem, progress or (lambda done, total: None))
         for fmt in formats:
             os.replace(staged[fmt], targets[fmt])
 
@@ -275,7 +278,8 @@ def _tool_versions(use_quarto: bool) -> dict[str, str]:
 
 
 def _render_quarto(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict[str, str],
-                   timeout: int, metadata: dict[str, Any], stem: str) -> dict[str, Path]:
+                   timeout: int, metadata: dict[str, Any], stem: str,
+                   progress: Callable[[int, int], None]) -> dict[str, Path]:
     """Run ``quarto render`` once per format (HTML with embedded resources, PDF through typst)."""
     env = {"QUARTO_PYTHON": sys.executable, **env,  # the kernel runs this environment's Python
            "SOURCE_DATE_EPOCH": env.get("SOURCE_DATE_EPOCH", "0")}  # reproducible typst PDF
@@ -302,6 +306,7 @@ def _render_quarto(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict
         staged[fmt] = staging / name
         if not staged[fmt].is_file():
             raise RenderError(f"quarto render of {qmd.name} did not produce {staged[fmt].name}")
+        progress(len(staged), len(formats))
     return staged
 
 
@@ -309,18 +314,25 @@ def _render_quarto(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict
 
 
 def _render_fallback(qmd: Path, staging: Path, formats: tuple[str, ...], env: dict[str, str],
-                     timeout: int, metadata: dict[str, Any], stem: str) -> dict[str, Path]:
+                     timeout: int, metadata: dict[str, Any], stem: str,
+                     progress: Callable[[int, int], None]) -> dict[str, Path]:
     header, nb = _read_qmd(qmd)
     header = {**header, **metadata}
-    _execute(nb, qmd, header, env, timeout)
+    # steps: each code cell that runs (and the hidden set-up cell), then each format
+    cells = 1 + sum(c.cell_type == "code" and c.source.strip() != "" and "skip-execution" not in c.metadata.get("tags", [])
+                    for c in nb.cells)
+    total = cells + len(formats)
+    _execute(nb, qmd, header, env, timeout, lambda done: progress(done, total))
     _prepare_for_export(nb, header)
     staged = {}
     if "html" in formats:
         staged["html"] = staging / f"{stem}.html"
         staged["html"].write_text(_to_html(nb, header, qmd.parent), encoding="utf-8")
+        progress(cells + len(staged), total)
     if "pdf" in formats:
         staged["pdf"] = staging / f"{stem}.pdf"
         staged["pdf"].write_bytes(_to_pdf(nb, header, qmd.parent, staging / "pdf-work"))
+        progress(cells + len(staged), total)
     return staged
 
 
@@ -349,9 +361,11 @@ def _read_qmd(qmd: Path) -> tuple[dict[str, Any], Any]:
     return header, nb
 
 
-def _execute(nb: Any, qmd: Path, header: dict[str, Any], env: dict[str, str], timeout: int) -> None:
+def _execute(nb: Any, qmd: Path, header: dict[str, Any], env: dict[str, str], timeout: int,
+             executed: Callable[[int], None] = lambda done: None) -> None:
     """Execute ``nb`` in place with a kernel running this interpreter (no registered kernelspec
-    needed), after a hidden matplotlib set-up cell; raise ``RenderError`` naming a failing cell."""
+    needed), after a hidden matplotlib set-up cell; raise ``RenderError`` naming a failing cell.
+    ``executed(code cells run so far)`` is called after each code cell."""
     import nbformat
     from ipykernel.kernelspec import write_kernel_spec
     from jupyter_client.kernelspec import KernelSpecManager
@@ -369,6 +383,10 @@ def _execute(nb: Any, qmd: Path, header: dict[str, Any], env: dict[str, str], ti
     def on_cell_start(cell: Any, cell_index: int) -> None:
         current["index"] = cell_index
 
+    def on_cell_executed(cell: Any, cell_index: int, execute_reply: Any) -> None:
+        current["executed"] = current.get("executed", 0) + 1
+        executed(current["executed"])
+
     with tempfile.TemporaryDirectory(prefix="barometer-kernel-") as kernels:
         write_kernel_spec(Path(kernels) / _KERNEL_NAME)  # runs sys.executable -m ipykernel_launcher
         # The kernel talks over Unix sockets in this private folder, not TCP ports: two renders
@@ -383,7 +401,7 @@ def _execute(nb: Any, qmd: Path, header: dict[str, Any], env: dict[str, str], ti
                                 # (the kernel listens on localhost only) out of the workflow's logs
                                 extra_arguments=["--IPKernelApp.log_level=ERROR"],
                                 shutdown_kernel="immediate",
-                                on_cell_start=on_cell_start)
+                                on_cell_start=on_cell_start, on_cell_executed=on_cell_executed)
         try:
             client.execute(env=env)
         except Exception as exc:

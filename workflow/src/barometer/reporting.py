@@ -574,10 +574,9 @@ def key_findings_support(ctx: Context) -> str:
 
 def methods_numbers(ctx: Context) -> dict:
     accounting = ctx.table("accounting")
-    diagnostics = ctx.table("diagnostics")
+    strata = ctx.table("diagnostics")
     counts = dict(zip(accounting["count"], accounting["records"]))
-    total = diagnostics[diagnostics["stratum"] == "total"].iloc[0]
-    strata = diagnostics[diagnostics["stratum"] != "total"]
+    total = ctx.table("weight_summary").iloc[0]
     variance = ctx.table("variance_strata")
     frame = ctx.table("frame", dtype={"sector": str, "size": str})
     invited = (frame["sampled"] / frame["population"]) if "sampled" in frame else pd.Series(dtype=float)
@@ -615,7 +614,7 @@ EXCLUSION_REASONS = {
 def exclusion_table(ctx: Context) -> B.Table:
     accounting = ctx.table("accounting")
     rows = []
-    for r in accounting[accounting["count"] != "data"].fillna("").itertuples():
+    for r in accounting.fillna("").itertuples():
         letter = re.match(r"excluded \((\w)\)$", r.count)
         label = (ctx.tr(f"Excluded ({letter.group(1)})", f"Uitgesloten ({letter.group(1)})") if letter
                  else ctx.tr(*ACCOUNTING.get(r.count, (r.count, r.count))))
@@ -974,7 +973,7 @@ def gap_values(ctx: Context) -> dict:
     """The gap's components by key ('total gap', 'explained by the domain', 'remaining', 'adoption
     among non-respondents'): the point values."""
     g = ctx.table("gap")
-    return {gap_key(c): float(v) for c, v in zip(g["component"], g["pp"])}
+    return {gap_key(c): float(v) for c, v in zip(g["component"], g["value"])}
 
 
 def gap_bounds(ctx: Context) -> dict:
@@ -1019,8 +1018,8 @@ def gap_table(ctx: Context) -> B.Table:
     for r in g.itertuples():
         key = gap_key(r.component)
         (label, note) = GAP_ROWS[key]
-        percent = key.startswith("adoption")
-        value = value_with_ci(ctx, r.pp, r.ci_low, r.ci_high, sign=not percent)
+        percent = r.unit == "percent"
+        value = value_with_ci(ctx, r.value, r.ci_low, r.ci_high, sign=not percent)
         value = B.cell(value.text + ("%" if percent else " pp"), nowrap=True)
         row = [ctx.tr(*label), value, ctx.tr(*note).format(rate=rate)]
         if bounded:

@@ -74,24 +74,20 @@ def stratum_weights(
     )
     weights["weight"] = weights["N_h"] / weights["n_h"]
 
-    w = weights["weight"].to_numpy()
-    kish = w.sum() ** 2 / (w**2).sum()
     diagnostics = table[["stratum", "weighting_stratum", "population", "n", "N_h", "n_h", "f_h", "weight"]].rename(
         columns={"population": "N_frame", "n": "n_usable"}
     )
     diagnostics["weight_share"] = diagnostics["N_frame"] / diagnostics["N_frame"].sum()
-    total = {
-        "stratum": "total",
-        "weighting_stratum": "",
-        "N_frame": diagnostics["N_frame"].sum(),
-        "n_usable": diagnostics["n_usable"].sum(),
-        "N_h": np.nan,
-        "n_h": np.nan,
-        "f_h": diagnostics["n_usable"].sum() / diagnostics["N_frame"].sum(),
-        "weight": w.mean(),
-        "weight_share": 1.0,
-    }
-    diagnostics = pd.concat([diagnostics, pd.DataFrame([total])], ignore_index=True)
-    diagnostics["kish_effective_n"] = np.where(diagnostics["stratum"] == "total", kish, np.nan)
-    diagnostics["design_effect_weighting"] = np.where(diagnostics["stratum"] == "total", len(w) / kish, np.nan)
     return weights, diagnostics
+
+
+def weight_summary(weights: pd.DataFrame, diagnostics: pd.DataFrame) -> pd.DataFrame:
+    """The whole sample in one row (weights/summary.csv; kept out of the per-stratum diagnostics so
+    that every row there is a stratum): frame size, usable responses, overall sampling fraction, mean
+    weight, Kish's effective sample size (sum w)^2 / sum w^2 and the design effect of weighting
+    n / n_eff (Kish, Survey Sampling, 1965)."""
+    w = weights["weight"].to_numpy(dtype=float)
+    kish = w.sum() ** 2 / (w**2).sum()
+    N, n = int(diagnostics["N_frame"].sum()), int(diagnostics["n_usable"].sum())
+    return pd.DataFrame([{"N_frame": N, "n_usable": n, "sampling_fraction": n / N, "mean_weight": w.mean(),
+                          "kish_effective_n": kish, "design_effect_weighting": len(w) / kish}])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from ..cleaning import clean as clean_records
+from ..cleaning import origin_table
 from ..codebook import Codebook
 from ..config import PseudonymSettings, bundled_microdata
 from ..io import sha256_file, write_csv
@@ -28,7 +29,6 @@ def clean(i, o, params, wildcards) -> None:
     result = clean_records(raw, codebook, strata, salt=salt, **cleaning)
     write_csv(result.respondents, o.respondents)
     write_csv(result.exclusions, o.exclusions)
-    accounting = result.accounting.copy()
-    accounting.loc[len(accounting)] = ["data", "bundled reconstruction" if bundled else "supplied microdata", int(bundled)]
-    write_csv(accounting, o.accounting)
+    write_csv(result.accounting, o.accounting)
+    write_csv(origin_table(bundled), o.origin)
     log.info("%d raw records: %d usable, %d excluded", len(raw), len(result.respondents), len(result.exclusions))

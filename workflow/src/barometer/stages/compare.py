@@ -32,6 +32,7 @@ def compare_surveys(i, o, params, wildcards) -> None:
     from ..crosssurvey import (comparison_table, differences_table, gap_table, harmonised_estimands, load_crosswalk,
                                in_scope_response_rate, official_value)
     from ..estimands import design_for, read_analysis, to_percent
+    from ..progress import Progress
     from ..survey import estimate
 
     values = read_resource(i.package, "cross_survey")
@@ -42,7 +43,8 @@ def compare_surveys(i, o, params, wildcards) -> None:
     edition = int(crosswalk["barometer_edition"])
     design = design_for(frame, bootstrap).with_replicates(bootstrap.method(params.seed, (edition,)))
     y, masks, table = harmonised_estimands(frame, codebook, crosswalk)
-    est = estimate(design, y, masks, table["kind"].to_numpy(), table)
+    with Progress("bootstrap cross_survey", "block") as progress:
+        est = estimate(design, y, masks, table["kind"].to_numpy(), table, progress=progress)
     harmonised = to_percent(est.table(ci=ci.method, mean_ci=ci.mean_method, level=ci.level,
                                       standard=reliability_standard(params.reliability, params.publication)))
     comparison = comparison_table(crosswalk, values, read_resource(i.package, "sources"), harmonised, ci.level)
@@ -63,7 +65,7 @@ def _identified(i, comparison, gap, gap_spec, official, rate):
     from ..errors import BarometerError
     from ..identification import merge_comparison, merge_gap, microdata_columns
 
-    if not bundled(read_csv(i.accounting)):
+    if not bundled(read_csv(i.origin)):
         return microdata_columns(comparison), microdata_columns(gap)
     if not i.harmonised_bounds:
         raise BarometerError("the bundled reconstruction needs the edition's published values for its identification "

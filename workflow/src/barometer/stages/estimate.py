@@ -49,6 +49,7 @@ def reproduce(i, o, params, wildcards) -> None:
 def bootstrap_estimates(i, o, params, wildcards) -> None:
     from ..claims import check_claims
     from ..differences import differences_table
+    from ..progress import Progress
     from ..published import read_claims
 
     codebook, strata, frame = read_analysis(i.respondents, i.weights, i.codebook, i.strata)
@@ -59,8 +60,9 @@ def bootstrap_estimates(i, o, params, wildcards) -> None:
     standard = reliability_standard(params.reliability, params.publication)
     design = design_for(frame, bootstrap).with_replicates(bootstrap.method(params.seed, (int(wildcards.edition),)))
     partitions = {d: frame[d].astype(str).to_numpy() for d in params.domains}
-    pe = estimate_partitioned(design, values.to_numpy(dtype=float), meta["kind"].to_numpy(), partitions,
-                              list(values.columns), keep_replicates=ci.keeps_replicates)
+    with Progress(f"bootstrap {wildcards.edition}", "block") as progress:
+        pe = estimate_partitioned(design, values.to_numpy(dtype=float), meta["kind"].to_numpy(), partitions,
+                                  list(values.columns), keep_replicates=ci.keeps_replicates, progress=progress)
     est = pe.as_estimates()
     table = est.table(ci=ci.method, mean_ci=ci.mean_method, level=ci.level, standard=standard,
                       bounds=scale_bounds(codebook, est.estimands["indicator"]))
@@ -91,7 +93,7 @@ def _identified(i, estimates, differences, claims):
     from ..errors import BarometerError
     from ..identification import merge_bounds, merge_claims, microdata_columns
 
-    if not bundled(read_csv(i.accounting)):
+    if not bundled(read_csv(i.origin)):
         return microdata_columns(estimates), microdata_columns(differences), microdata_columns(claims)
     if not i.bounds:
         raise BarometerError("the bundled reconstruction needs the edition's published values for its identification "

@@ -11,6 +11,7 @@ from ..codebook import Codebook
 from ..config import read_yaml
 from ..identification import identify as identify_edition
 from ..io import read_csv, write_csv
+from ..progress import Progress
 from ..strata import Strata, load_frame
 
 __all__ = ["identify"]
@@ -26,7 +27,8 @@ def identify(i, o, params, wildcards) -> None:
     if str(crosswalk.get("barometer_edition")) != str(wildcards.edition):
         crosswalk = None  # the harmonised domains belong to the edition the comparison re-estimates
     result = identify_edition(published, load_frame(i.frame, strata), strata, Codebook.load(i.codebook), crosswalk)
-    tables = result.tables(params.domains, params.differences)
+    with Progress(f"identify {wildcards.edition}: linear programmes", "programme") as progress:
+        tables = result.tables(params.domains, params.differences, progress=progress)
     write_csv(tables["bounds"], o.bounds)
     write_csv(tables["difference_bounds"], o.differences)
     write_csv(tables["harmonised_bounds"], o.harmonised)

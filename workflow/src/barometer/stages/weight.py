@@ -1,10 +1,11 @@
-"""Stage 2 (rules/weight.smk): stratum weights N_h / n_h and their diagnostics."""
+"""Stage 2 (rules/weight.smk): stratum weights N_h / n_h, their diagnostics per stratum and the
+summary of the whole sample."""
 
 from __future__ import annotations
 
 from ..io import read_csv, write_csv
 from ..strata import Strata, load_frame
-from ..weighting import stratum_weights
+from ..weighting import stratum_weights, weight_summary
 
 __all__ = ["weight"]
 
@@ -16,3 +17,4 @@ def weight(i, o, params, wildcards) -> None:
                                            collapse=params.weighting.get("empty_strata_collapse") or {})
     write_csv(weights, o.weights)
     write_csv(diagnostics, o.diagnostics)
+    write_csv(weight_summary(weights, diagnostics), o.summary)

@@ -10,6 +10,7 @@ stays bounded). Estimators never ask which: the design says.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -127,11 +128,12 @@ def estimate(
     kinds: list[str] | np.ndarray,
     estimands: pd.DataFrame | None = None,
     blocks: range | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Estimates:
     """Estimate K quantities. ``values`` (n x K) holds y with NaN for no answer; ``domains`` (n x K)
     is True where the unit belongs to the estimand's domain. ``kinds``: share, mean or total.
     Where the design has replicates, the replicate estimates of the given ``blocks`` (default: all)
-    are kept.
+    are kept; ``progress(blocks done, blocks)`` is called after each replicate block.
     """
     values = np.asarray(values, dtype=float)
     if values.ndim == 1:
@@ -189,7 +191,8 @@ def estimate(
 
     reps = None
     if design.replicates is not None:
-        reps = _replicate_estimates(design, num, den_unique, den_index, num_total, den_total, ratio, design.replicates, blocks)
+        reps = _replicate_estimates(design, num, den_unique, den_index, num_total, den_total, ratio, design.replicates, blocks,
+                                    progress)
     return Estimates(
         estimands=estimands,
         estimate=est,
@@ -218,6 +221,7 @@ def _replicate_estimates(
     ratio: np.ndarray,
     spec: RescaledBootstrap,
     blocks: range | None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> np.ndarray:
     """(B x K) replicate estimates: full-sample totals plus each replicate's deviation from them
     (replicates.iter_block_deviations), numerator over denominator for ratios (denominators: the
@@ -228,7 +232,7 @@ def _replicate_estimates(
     total = sum(spec.block_range(b)[1] - spec.block_range(b)[0] for b in blocks)
     out = np.empty((total, K))
     row = 0
-    for _, dev in iter_block_deviations(design, spec, [num, den_unique], blocks=blocks):
+    for _, dev in iter_block_deviations(design, spec, [num, den_unique], blocks=blocks, progress=progress):
         rep_num = num_total + dev[0, :, :K]
         rep_den = den_total + dev[0, :, K:][:, den_index]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -393,6 +397,7 @@ def estimate_partitioned(
     partitions: dict[str, np.ndarray],
     indicators: list[str] | None = None,
     keep_replicates: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> PartitionedEstimates:
     """Shares, means or totals of every indicator (columns of ``values``, NaN = no answer) in the
     population and in every level of each partition (``partitions[name]``: a label per unit).
@@ -401,7 +406,8 @@ def estimate_partitioned(
     from one product per partition over the units sorted by level (not one product per domain), and
     each complement is 'all minus the level' at no cost. Variances accumulate per replicate block as
     moments, so memory does not grow with the number of replicates (unless ``keep_replicates``, which
-    the percentile interval needs).
+    the percentile interval needs). ``progress(blocks done, blocks)`` is called after each replicate
+    block.
     """
     values = np.asarray(values, dtype=float)
     n_units, I = values.shape
@@ -547,7 +553,7 @@ def estimate_partitioned(
             return sums, (np.moveaxis(theta, 1, 0) if kept is not None else None)
 
         for start, (sums, theta) in iter_block_deviations(design, bootstrap, [num, den_unique], groupings, rows=D,
-                                                          then=block_moments):
+                                                          then=block_moments, progress=progress):
             for (s1, s2), (d1, d2) in zip(moments, sums):  # in block order, as one loop would
                 s1 += d1
                 s2 += d2

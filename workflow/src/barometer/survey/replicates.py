@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -383,7 +383,8 @@ def _block_deviations(batches: list[_Batch], spec: RescaledBootstrap, block: int
 
 def iter_block_deviations(design: StratifiedDesign, spec: RescaledBootstrap, columns: Sequence[np.ndarray],
                           groupings: Sequence[np.ndarray | None] = (None,), rows: int | None = None,
-                          blocks: range | None = None, then=None) -> Iterator[tuple[int, object]]:
+                          blocks: range | None = None, then=None,
+                          progress: Callable[[int, int], None] | None = None) -> Iterator[tuple[int, object]]:
     """Yield (first replicate index, deviations) per block in block order; deviations[r, b, k] =
     sum over units i in output row r of w_i (a_i(b) - 1) y_ik, with y = the columns side by side
     (each n x K_j). Add them to the full-sample totals sum_i w_i y_ik of the row for the replicate totals.
@@ -394,7 +395,9 @@ def iter_block_deviations(design: StratifiedDesign, spec: RescaledBootstrap, col
     GIL), at most 2 x threads blocks ahead; each block's result depends only on the block, so the
     output is identical for any thread count or memory budget. ``then(first replicate index,
     deviations)``, if given, runs in the worker too and its result is yielded instead of the
-    deviations (per-block work of the estimator: parallel, and still combined in block order)."""
+    deviations (per-block work of the estimator: parallel, and still combined in block order).
+    ``progress(blocks done, blocks in all)``, if given, is called as each block is yielded (the library
+    shows nothing itself; the caller decides how to report)."""
     blocks = blocks if blocks is not None else range(spec.n_blocks)
     columns = [np.asarray(c, dtype=float).reshape(design.n, -1) for c in columns]
     K = sum(c.shape[1] for c in columns)
@@ -407,9 +410,12 @@ def iter_block_deviations(design: StratifiedDesign, spec: RescaledBootstrap, col
         return dev if then is None else then(spec.block_range(block)[0], dev)
 
     threads = min(spec.threads or default_threads(), len(blocks))
+    report = progress or (lambda done, total: None)
     if threads <= 1:
-        for block in blocks:
-            yield spec.block_range(block)[0], work(block)
+        for done, block in enumerate(blocks, start=1):
+            result = work(block)
+            report(done, len(blocks))
+            yield spec.block_range(block)[0], result
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
         pending: deque = deque()
@@ -418,10 +424,13 @@ def iter_block_deviations(design: StratifiedDesign, spec: RescaledBootstrap, col
             pending.append((block, pool.submit(work, block)))
             if len(pending) >= 2 * threads:
                 break
+        done = 0
         while pending:
             block, future = pending.popleft()
             result = future.result()
             nxt = next(todo, None)
             if nxt is not None:
                 pending.append((nxt, pool.submit(work, nxt)))
+            done += 1
+            report(done, len(blocks))
             yield spec.block_range(block)[0], result
