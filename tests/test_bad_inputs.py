@@ -270,8 +270,8 @@ def test_the_bundled_file_is_recognised_by_its_content_wherever_it_lies(repo_cop
     shutil.rmtree(repo_copy / "results")
     run_workflow(repo_copy, CLEAN, "--configfile", str(use_microdata(repo_copy, RAW, name="elsewhere.csv")))
     assert (repo_copy / CLEAN).read_bytes() == bundled
-    accounting = pd.read_csv(repo_copy / "results/2021/clean/accounting.csv").set_index("count")
-    assert accounting.at["data", "detail"] == "bundled reconstruction"
+    origin = pd.read_csv(repo_copy / "results/2021/clean/origin.csv").iloc[0]
+    assert origin["microdata"] == "bundled reconstruction" and origin["bundled_reconstruction"]
 
 
 # ------------------------------------------------------------------------------------------------
