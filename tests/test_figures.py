@@ -195,9 +195,10 @@ def test_missing_column(inputs, tmp_path):
 
 
 def snakemake_job(inputs, tmp_path, figure: str, language: str = "en") -> SimpleNamespace:
-    output = SimpleNamespace(png=str(tmp_path / f"{figure}.png"), svg=str(tmp_path / f"{figure}.svg"),
-                             caption=str(tmp_path / f"{figure}.caption.json"))
-    return SimpleNamespace(input=inputs, output=output, params=Namedlist(fromdict={"languages": [language], "level": 0.95}),
+    # Snakemake's input and output are named lists: attributes and iteration (the stage runner records each)
+    output = Namedlist(fromdict={"png": str(tmp_path / f"{figure}.png"), "svg": str(tmp_path / f"{figure}.svg"),
+                                 "caption": str(tmp_path / f"{figure}.caption.json")})
+    return SimpleNamespace(input=Namedlist(fromdict=vars(inputs)), output=output, params=Namedlist(fromdict={"languages": [language], "level": 0.95}),
                            wildcards=SimpleNamespace(edition="2021", figure=figure), log=[str(tmp_path / "figure.log")],
                            rule="figure")
 

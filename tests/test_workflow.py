@@ -194,9 +194,9 @@ def test_the_manifest_lists_every_output_and_verifies(full_run):
     assert record["inputs"]["results/2021/estimates/estimates.csv"] == hashlib.sha256(estimates.read_bytes()).hexdigest()
     # the manifest lists outputs only: no log, no staging folder, no provenance record
     assert not manifest["path"].str.contains(r"logs/|\.log$|\.render-|\.provenance").any()
-    # 24 data outputs, 108 figure files (18 figures x 2 languages x png, svg, caption) and 8 report files
-    # (html, pdf, render.json, context.json per language)
-    assert len(manifest) == 140
+    # 26 data outputs, 108 figure files (18 figures x 2 languages x png, svg, caption), 8 report files
+    # (html, pdf, render.json, context.json per language) and the data dictionary (datapackage.json)
+    assert len(manifest) == 143
     ok = verify(full_run)
     assert ok.returncode == 0 and "all files match" in ok.stdout, ok.stdout
     tampered = full_run / "results/2021/weights/diagnostics.csv"

@@ -68,6 +68,10 @@ def _short(sha: str) -> str:
     return sha[:12] + "..."
 
 
+# Snakemake's own provenance report of the run (`make provenance`): a view of the outputs, made by no rule
+SNAKEMAKE_REPORT = Path("report/provenance.html")
+
+
 def verify_manifest(path: Path) -> list[str]:
     """Problems with results/ against its manifest and provenance records (empty list: all match).
     Paths are relative to the working directory, as the workflow writes them."""
@@ -170,7 +174,7 @@ def verify_manifest(path: Path) -> list[str]:
             staging.add(results / leftover)
             continue
         if (relative.parts[0] == FOLDER or "logs" in relative.parts[:-1] or file.suffix == ".log"
-                or relative == Path(".gitkeep") or name in known):
+                or relative in (Path(".gitkeep"), SNAKEMAKE_REPORT) or name in known):
             continue
         problem(name, "not an output the manifest or a provenance record knows")
     for folder in sorted(staging):
