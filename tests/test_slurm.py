@@ -146,33 +146,34 @@ def planned_jobs(log: str) -> Counter:
 def submissions(log: str) -> tuple[list[Submission], list[str]]:
     """The Slurm submissions that Snakemake reports, and the rules of the jobs it ran on this machine.
 
-    Snakemake prints each job as a `rule NAME:` block with its `jobid:` (indented under `Group job NAME`
-    for the jobs of a group job), and the executor then prints `Job ID has been submitted with SLURM
-    jobid N`, where ID is the jobid, or the id of the group job."""
-    rule_of_job, members, local, found = {}, {}, [], []
-    group, current = None, None
+    `make` runs Snakemake with `--quiet host reason`, so each job is one line `Job ID: <its message>`
+    (indented under `Group job NAME` for the jobs of a group job), the executor then prints `Job ID has
+    been submitted with SLURM jobid N`, where ID is the job's id or the group job's, and every job ends
+    with `Finished jobid: ID (Rule: NAME)`, which names its rule. A job that finished without being
+    submitted, alone or in a group, ran on this machine."""
+    rule_of = dict(re.findall(r"^Finished jobid: (\d+) \(Rule: (\w+)\)", log, flags=re.M))
+    members: dict[str, list[str]] = {}  # group name -> job ids
+    grouped, submitted, found = set(), set(), []
+    group = None
     for line in log.splitlines():
         if m := re.search(r"Group job (\S+) \(jobs in lexicogr\. order\)", line):
             group = m.group(1)
             members[group] = []
-        elif m := re.match(r"(\s*)(local)?rule (\w+):", line):
-            current = m.group(3)
-            if m.group(2):
-                local.append(current)
-            if not m.group(1):
+        elif m := re.match(r"(\s*)Job (\d+): ", line):
+            if group and m.group(1):
+                members[group].append(m.group(2))
+                grouped.add(m.group(2))
+            elif not m.group(1):
                 group = None
-        elif (m := re.match(r"\s*jobid: (\d+)$", line)) and current:
-            if group:
-                members[group].append(current)
-            else:
-                rule_of_job[m.group(1)] = current
         elif m := re.match(r"Job (\S+) has been submitted with SLURM jobid (\d+)", line):
             job = m.group(1)
-            if job in rule_of_job:
-                found.append(Submission([rule_of_job[job]], None, m.group(2)))
+            if job in rule_of and job not in grouped:
+                submitted.add(job)
+                found.append(Submission([rule_of[job]], None, m.group(2)))
             else:  # a group job: it was the last group announced
                 name = next(reversed(members))
-                found.append(Submission(members[name], name, m.group(2)))
+                found.append(Submission([rule_of[j] for j in members[name]], name, m.group(2)))
+    local = [rule for job, rule in rule_of.items() if job not in submitted and job not in grouped]
     return found, local
 
 
