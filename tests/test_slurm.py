@@ -57,7 +57,13 @@ def test_make_test_slurm_starts_the_cluster_runs_the_slurm_tests_and_always_stop
 @pytest.mark.parametrize("command", [["--unlock"], ["--summary"]])
 def test_the_workflow_parses_without_a_number_of_cores(repo_copy, command):
     # `threads: workflow.cores` made every command without --cores fail (and the Slurm executor with it)
-    run_workflow(repo_copy, *command, cores=None)
+    result = run_workflow(repo_copy, *command, cores=None)
+    if command == ["--unlock"]:
+        assert "Unlocked working directory" in result.stdout + result.stderr
+    else:  # every output of the default target, none made yet in a fresh copy
+        summary = result.stdout
+        assert "results/2021/estimates/estimates.csv" in summary and "results/report/barometer_nl.pdf" in summary
+        assert "missing" in summary
 
 
 # ---- on a real cluster ----------------------------------------------------------------------------
